@@ -1,0 +1,93 @@
+"""Apache Airflow provider for Qwen-ASR, Alibaba Cloud DashScope's file transcription service.
+
+Importing this package is cheap on purpose: a DAG file that imports an operator pays only for
+the modules it names, and the HTTP clients load when a task runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "get_provider_info"]
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow's ``ProvidersManager`` (entry point ``apache_airflow_provider``).
+
+    Registers the ``qwen_asr`` connection type with its form fields (Airflow >= 3.2 reads
+    ``conn-fields`` and ``ui-field-behaviour`` from here), the hooks, operators, sensors and triggers.
+    """
+    return {
+        "package-name": "airflow-provider-qwenasr",
+        "name": "Qwen-ASR (DashScope)",
+        "description": "Transcribe audio with Alibaba Cloud Qwen-ASR / Fun-ASR file transcription.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Qwen-ASR",
+                "external-doc-url": "https://www.alibabacloud.com/help/en/model-studio/qwen-asr-api-reference",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {"integration-name": "Qwen-ASR", "python-modules": ["airflow_provider_qwenasr.hooks.qwen_asr"]}
+        ],
+        "operators": [
+            {
+                "integration-name": "Qwen-ASR",
+                "python-modules": ["airflow_provider_qwenasr.operators.qwen_asr"],
+            }
+        ],
+        "sensors": [
+            {"integration-name": "Qwen-ASR", "python-modules": ["airflow_provider_qwenasr.sensors.qwen_asr"]}
+        ],
+        "triggers": [
+            {
+                "integration-name": "Qwen-ASR",
+                "python-modules": ["airflow_provider_qwenasr.triggers.qwen_asr"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "qwen_asr",
+                "hook-class-name": "airflow_provider_qwenasr.hooks.qwen_asr.QwenASRHook",
+                "hook-name": "Qwen-ASR (DashScope)",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"host": "Base URL", "password": "API key"},
+                    "placeholders": {
+                        "host": "empty for the region's default, or https://dashscope-intl.aliyuncs.com",
+                        "password": "sk-...",
+                    },
+                },
+                "conn-fields": {
+                    "region": {
+                        "label": "Region",
+                        "description": (
+                            "cn (Beijing, default) or intl (Singapore); ignored when a Base URL is set."
+                        ),
+                        "schema": {"type": ["string", "null"], "enum": ["cn", "intl", None]},
+                    },
+                    "workspace": {
+                        "label": "Workspace ID",
+                        "description": "Sent as X-DashScope-WorkSpace when set.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "query_qps": {
+                        "label": "Query rate ceiling (queries/s)",
+                        "description": "Per-process ceiling for task queries; the account's quota is 20/s.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "expected_processes": {
+                        "label": "Processes sharing the key",
+                        "description": (
+                            "How many triggerers/workers poll with this key at once; divides the rate."
+                        ),
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                },
+            }
+        ],
+    }

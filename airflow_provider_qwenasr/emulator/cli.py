@@ -1,0 +1,89 @@
+"""``qwenasr-emulator``: run the DashScope emulator in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .config import EmulatorConfig
+from .server import EmulatorServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    defaults = EmulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="qwenasr-emulator", description="A local DashScope file-transcription emulator."
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
+    )
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help='accepted key; repeatable (default "sk-emulator")',
+    )
+    parser.add_argument(
+        "--time-speed", type=float, default=defaults.time_speed, help="emulated seconds per real second"
+    )
+    parser.add_argument("--pending-seconds", type=float, default=defaults.pending_seconds)
+    parser.add_argument("--running-seconds", type=float, default=defaults.running_seconds)
+    parser.add_argument(
+        "--query-qps", type=float, default=defaults.query_qps, help="per-key limit of query/list/cancel"
+    )
+    parser.add_argument("--max-files-per-task", type=int, default=defaults.max_files_per_task)
+    parser.add_argument("--retention-hours", type=float, default=defaults.retention_hours)
+    parser.add_argument(
+        "--workspace", default=None, help="reject requests naming another X-DashScope-WorkSpace"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s"
+    )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: binding {args.host}: the emulator and its control API are reachable from other hosts",
+            file=sys.stderr,
+        )
+    config = EmulatorConfig(
+        api_keys=tuple(args.api_keys or ("sk-emulator",)),
+        pending_seconds=args.pending_seconds,
+        running_seconds=args.running_seconds,
+        time_speed=args.time_speed,
+        query_qps=args.query_qps,
+        max_files_per_task=args.max_files_per_task,
+        retention_hours=args.retention_hours,
+        workspace=args.workspace,
+    )
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    server = EmulatorServer(config, host=args.host, port=args.port).start()
+    print(server.base_url, flush=True)
+    try:
+        stopping.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Reading the ``qwen_asr`` Airflow connection into :class:`ApiSettings`."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr.protocol import DEFAULT_QUERY_QPS, ApiSettings, normalize_base_url
+
+__all__ = ["settings_from_connection"]
+
+
+class _ConnectionLike(Protocol):
+    host: str | None
+    port: int | None
+    schema: str | None
+    password: str | None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]: ...
+
+
+def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings:
+    """Build the API settings from a connection: the key is the password, the host the base URL.
+
+    The host may carry the ``/api/v1`` path or not; an empty host means the region's default
+    (``extra.region``: ``cn`` or ``intl``). The key is registered with Airflow's secret masker so
+    that it is masked in task logs even if something prints it.
+
+    :raises QwenASRInputError: when the key is missing or the extra is malformed.
+    """
+    extra = conn.extra_dejson or {}
+    api_key = (conn.password or "").strip()
+    if not api_key:
+        raise QwenASRInputError(
+            f"Connection {conn_id!r} has no API key",
+            hint="Put the DashScope API key in the connection's password field",
+        )
+    _mask(api_key)
+    host = conn.host or ""
+    if host and conn.schema and "/" not in host.split("://", 1)[-1]:
+        # URI-style connections split "host/api/v1" into host and schema.
+        host = f"{host}/{conn.schema}"
+    base_url = normalize_base_url(host, region=extra.get("region"), port=conn.port)
+    return ApiSettings(
+        base_url=base_url,
+        api_key=api_key,
+        workspace=(str(extra["workspace"]).strip() or None) if extra.get("workspace") else None,
+        conn_id=conn_id,
+        query_qps=_positive(extra.get("query_qps"), DEFAULT_QUERY_QPS, "query_qps", conn_id),
+        expected_processes=int(_positive(extra.get("expected_processes"), 1, "expected_processes", conn_id)),
+    )
+
+
+def _positive(value: object, default: float, name: str, conn_id: str) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise QwenASRInputError(
+            f"Connection {conn_id!r} has extra {name}={value!r}; it must be a positive number"
+        )
+    return number
+
+
+def _mask(secret: str) -> None:
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # Airflow < 3.1 keeps it elsewhere
+        try:
+            from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
+        except ImportError:
+            return
+    mask_secret(secret)

@@ -1,0 +1,592 @@
+"""Hooks that speak the DashScope task API: :class:`QwenASRHook` (requests) for workers and
+:class:`QwenASRAsyncHook` (httpx) for triggers.
+
+Both build requests with :class:`~airflow_provider_qwenasr.protocol.ApiRequest`, pace queries with
+the process-wide :mod:`~airflow_provider_qwenasr.rate` budget, retry reads on 429, 5xx and connection
+errors with jittered exponential backoff (honouring ``Retry-After``), and translate every failure into
+a :class:`~airflow_provider_qwenasr.exceptions.QwenASRError`. A submit is billed and has no idempotency
+key, so it is never retried blindly: see :meth:`QwenASRHook.submit_transcription`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from airflow_provider_qwenasr.exceptions import (
+    QwenASRApiError,
+    QwenASRConnectionError,
+    QwenASRError,
+    QwenASRInputError,
+    QwenASRResultError,
+    QwenASRSubmitUnknownError,
+    QwenASRThrottledError,
+    redact_url,
+)
+from airflow_provider_qwenasr.hooks.connection import settings_from_connection
+from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage
+from airflow_provider_qwenasr.protocol import (
+    ApiRequest,
+    ApiSettings,
+    backoff_delay,
+    build_submit_body,
+    decode_answer,
+)
+from airflow_provider_qwenasr.rate import RateBudget, budget_for
+
+try:
+    from airflow.sdk import BaseHook
+except ImportError:  # pragma: no cover - Airflow < 3.0 layout
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined,unused-ignore]
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["QwenASRAsyncHook", "QwenASRHook"]
+
+#: Seconds to connect and to wait for each read of an answer.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+#: Reads are retried this many times on transient errors.
+DEFAULT_MAX_RETRIES = 5
+#: A result file larger than this is refused (bytes); fetch operators may raise it.
+DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024
+_RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
+_SERVICE_TZ = timezone(timedelta(hours=8))
+
+
+class _HookBase(BaseHook):
+    """What both hooks share: the connection's identity and the retry settings."""
+
+    conn_name_attr = "qwen_asr_conn_id"
+    default_conn_name = "qwen_asr_default"
+    conn_type = "qwen_asr"
+    hook_name = "Qwen-ASR (DashScope)"
+
+    def __init__(
+        self,
+        qwen_asr_conn_id: str = default_conn_name,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_base_delay: float = 1.0,
+        retry_max_delay: float = 30.0,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.max_retries = max_retries
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
+        self.timeout = timeout
+
+    def _budget(self, settings: ApiSettings) -> RateBudget:
+        return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
+
+    def _delay(self, attempt: int, error: QwenASRError) -> float:
+        retry_after = error.retry_after if isinstance(error, QwenASRThrottledError) else None
+        return backoff_delay(
+            attempt, base=self.retry_base_delay, cap=self.retry_max_delay, retry_after=retry_after
+        )
+
+
+class QwenASRHook(_HookBase):
+    """Synchronous client of DashScope file transcription, for operators running on workers.
+
+    :param qwen_asr_conn_id: the ``qwen_asr`` connection: API key as password, base URL as host
+        (empty for the region in ``extra.region``), ``extra.workspace``, ``extra.query_qps``.
+    :param max_retries: how many times a read (query, list, cancel, download) is retried on 429,
+        5xx and connection errors.
+    :param retry_base_delay: first backoff delay in seconds; it doubles per retry, with jitter.
+    :param retry_max_delay: the longest backoff delay in seconds.
+    :param timeout: ``(connect, read)`` timeouts in seconds for every request.
+    """
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Labels for the connection form on Airflow versions that read them from the hook."""
+        from airflow_provider_qwenasr import get_provider_info
+
+        return dict(get_provider_info()["connection-types"][0]["ui-field-behaviour"])
+
+    @cached_property
+    def settings(self) -> ApiSettings:
+        """The connection, read once per hook."""
+        return settings_from_connection(self.get_connection(self.qwen_asr_conn_id), self.qwen_asr_conn_id)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One keep-alive session per hook; auth travels per request, never on the session."""
+        import requests
+
+        return requests.Session()
+
+    def get_conn(self) -> requests.Session:
+        """Return the HTTP session (Airflow's hook convention)."""
+        return self.session
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        if "session" in self.__dict__:
+            self.session.close()
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    def submit_transcription(
+        self,
+        model: str,
+        *,
+        file_url: str | None = None,
+        file_urls: Sequence[str] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        resources: Sequence[Mapping[str, Any]] | None = None,
+    ) -> AsrTask:
+        """Submit one transcription task and return it (``PENDING``), sending the billed POST once.
+
+        A 429 means the service refused the submit, so it is retried with backoff. When the outcome
+        is unknown (connection lost, timeout, 5xx, a garbled answer), the task list is searched for a
+        task of this model created since the submit began: none found means nothing was billed and
+        the submit is sent again (once per retry); any found raises
+        :class:`QwenASRSubmitUnknownError` naming them, rather than risk a second billed task.
+
+        :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model
+            (``file_urls``, up to 100).
+        :param parameters: passed through (``language``, ``enable_words``, ``diarization_enabled``…).
+        :param resources: Fun-ASR v1 hot-word resources, sent at the top level.
+        :raises QwenASRInputError: for bad arguments, before anything is sent.
+        :raises QwenASRApiError: when the service refuses the task.
+        """
+        body = build_submit_body(
+            model, file_url=file_url, file_urls=file_urls, parameters=parameters, resources=resources
+        )
+        urls = body["input"].get("file_urls") or [body["input"].get("file_url")]
+        request = ApiRequest.submit(
+            self.settings, body, oss_resolve=any(u.startswith("oss://") for u in urls)
+        )
+        attempt = 0
+        while True:
+            started = time.time()
+            try:
+                return AsrTask.from_response(self._send_once(request))
+            except QwenASRThrottledError as error:
+                if attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                self.log.warning(
+                    "Submit throttled (%s); the service refused it, retrying in %.1fs", error.code, delay
+                )
+            except QwenASRError as error:
+                if not error.is_transient:
+                    raise
+                self._reconcile_lost_submit(body["model"], started, error)
+                if attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                self.log.warning(
+                    "Submit got no answer and no task was created; sending it again in %.1fs", delay
+                )
+            attempt += 1
+            time.sleep(delay)
+
+    def _reconcile_lost_submit(self, model: str, started: float, error: QwenASRError) -> None:
+        """Look for the task a submit without answer may have created; raise if one may exist."""
+        # The service needs a moment before a new task shows in the list.
+        time.sleep(min(2.0, self.retry_base_delay * 2))
+        since_ms = int((started - 5.0) * 1000)
+        try:
+            candidates = [
+                item
+                for item in self.iter_tasks(
+                    start_time=datetime.fromtimestamp(started - 60, timezone.utc),
+                    end_time=datetime.now(timezone.utc) + timedelta(minutes=1),
+                    model_name=model,
+                )
+                if item.created_ms is None or item.created_ms >= since_ms
+            ]
+        except QwenASRError as list_error:
+            raise QwenASRSubmitUnknownError(
+                f"The submit got no answer ({error.message}) and the task list could not be read "
+                f"to check whether a {model} task was created ({list_error.message})",
+                hint="Check the DashScope console for a task created just now before submitting again; "
+                "pass its id as asr_task_id to reuse it",
+            ) from error
+        if candidates:
+            ids = ", ".join(c.task_id for c in candidates[:10])
+            raise QwenASRSubmitUnknownError(
+                f"The submit got no answer ({error.message}); {len(candidates)} {model} task(s) created "
+                f"since it began may be it: {ids}",
+                hint="Not resubmitted, to avoid paying twice. If one is yours, pass it as asr_task_id; "
+                "otherwise clear the task and retry",
+            ) from error
+
+    def get_task(self, task_id: str) -> AsrTask:
+        """Query a task (retried on transient errors). ``UNKNOWN`` comes back as a status, not an error."""
+        return AsrTask.from_response(self._send(ApiRequest.query(self.settings, task_id)))
+
+    def cancel_task(self, task_id: str) -> bool:
+        """Cancel a PENDING task. Returns False, without raising, when it is no longer PENDING."""
+        try:
+            self._send(ApiRequest.cancel(self.settings, task_id))
+        except QwenASRApiError as error:
+            if error.code == "UnsupportedOperation":
+                return False
+            raise
+        return True
+
+    def list_tasks(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        model_name: str | None = None,
+        status: str | None = None,
+        task_id: str | None = None,
+        page_no: int = 1,
+        page_size: int = 100,
+    ) -> TaskPage:
+        """List the account's tasks in a window of at most 24 h (the service's default: the last 24 h)."""
+        return TaskPage.from_response(
+            self._send(
+                ApiRequest.list_tasks(
+                    self.settings,
+                    _list_params(start_time, end_time, model_name, status, task_id, page_no, page_size),
+                )
+            )
+        )
+
+    def iter_tasks(self, **filters: Any) -> Iterator[TaskListItem]:
+        """Yield every task matching ``filters`` (as :meth:`list_tasks`), page after page."""
+        page_no = 1
+        while True:
+            page = self.list_tasks(page_no=page_no, **filters)
+            yield from page.items
+            if page_no >= page.total_page or not page.items:
+                return
+            page_no += 1
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key and base URL with a free call (one page of the task list)."""
+        try:
+            self.list_tasks(page_size=1)
+        except QwenASRError as error:
+            return False, str(error)
+        return True, f"Connected to {self.settings.base_url}"
+
+    # -- result files ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def open_result(
+        self, url: str, *, max_bytes: int = DEFAULT_MAX_RESULT_BYTES, chunk_size: int = 1 << 20
+    ) -> Iterator[Iterator[bytes]]:
+        """Open a signed result URL and yield an iterator over its bytes, streamed in chunks.
+
+        No Authorization header is sent (the URL carries its own signature). Not retried: see
+        :meth:`download_result`.
+
+        :raises QwenASRResultError: on 403 (expired or altered link), 404, or a file over ``max_bytes``.
+        :raises QwenASRConnectionError: when the connection drops or the body is shorter than announced.
+        """
+        import requests
+
+        shown = redact_url(url)
+        try:
+            response = requests.get(url, stream=True, timeout=self.timeout)
+        except requests.RequestException as exc:
+            # The exception's text holds the full URL, signature included: name only its type.
+            raise QwenASRConnectionError(
+                f"Could not download the result from {shown} ({type(exc).__name__})"
+            ) from None
+        with response:
+            if response.status_code != 200:
+                raise _result_error(response.status_code, response.content[:4096], shown)
+            announced = response.headers.get("Content-Length")
+            if announced and announced.isdigit() and int(announced) > max_bytes:
+                raise QwenASRResultError(
+                    f"The result file is {int(announced):,} bytes, over the limit of {max_bytes:,}",
+                    hint="Raise max_result_bytes on the operator if this is expected",
+                )
+            yield _counted_chunks(response, chunk_size, max_bytes, announced, shown)
+
+    def download_result(self, url: str, sink: IO[bytes], *, max_bytes: int = DEFAULT_MAX_RESULT_BYTES) -> int:
+        """Stream a result file into ``sink`` (a seekable binary file); return the byte count.
+
+        A transient failure restarts the download from the beginning (the sink is rewound and
+        truncated), up to ``max_retries`` times.
+        """
+        attempt = 0
+        while True:
+            sink.seek(0)
+            sink.truncate()
+            try:
+                written = 0
+                with self.open_result(url, max_bytes=max_bytes) as chunks:
+                    for chunk in chunks:
+                        sink.write(chunk)
+                        written += len(chunk)
+                sink.flush()
+                return written
+            except QwenASRConnectionError as error:
+                if attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                self.log.warning("Result download failed (%s); retrying in %.1fs", error.message, delay)
+                attempt += 1
+                time.sleep(delay)
+
+    # -- temporary upload (Beijing only) ---------------------------------------------------------
+
+    def upload_file(self, path: str | Path, *, model: str) -> str:
+        """Upload a local file through DashScope's temporary storage; return its ``oss://`` URL.
+
+        The URL is valid for 48 hours, for ``model`` and this account only; submit it with the
+        resolve header (the hook adds it for ``oss://`` URLs). Not for production volumes.
+        """
+        import requests
+
+        source = Path(path)
+        if not source.is_file():
+            raise QwenASRInputError(f"No file to upload at {source}")
+        policy = self._send(ApiRequest.upload_policy(self.settings, model)).get("data") or {}
+        try:
+            key = f"{policy['upload_dir']}/{source.name}"
+            fields = {
+                "OSSAccessKeyId": policy["oss_access_key_id"],
+                "Signature": policy["signature"],
+                "policy": policy["policy"],
+                "key": key,
+                "x-oss-object-acl": policy["x_oss_object_acl"],
+                "x-oss-forbid-overwrite": policy["x_oss_forbid_overwrite"],
+                "success_action_status": "200",
+                "x-oss-content-type": mimetypes.guess_type(source.name)[0] or "application/octet-stream",
+            }
+            host = str(policy["upload_host"])
+        except KeyError as missing:
+            raise QwenASRApiError(f"The upload policy lacks {missing}") from None
+        with source.open("rb") as handle:
+            try:
+                response = requests.post(
+                    host, data=fields, files={"file": (source.name, handle)}, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                raise QwenASRConnectionError(
+                    f"Upload to temporary storage failed ({type(exc).__name__})"
+                ) from None
+        if response.status_code != 200:
+            raise QwenASRApiError(
+                f"Upload to temporary storage failed with HTTP {response.status_code}",
+                http_status=response.status_code,
+                service_message=response.text[:200],
+            )
+        return f"oss://{key}"
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _send(self, request: ApiRequest) -> dict[str, Any]:
+        """Send a read, retrying transient failures with backoff."""
+        attempt = 0
+        while True:
+            try:
+                return self._send_once(request)
+            except QwenASRError as error:
+                if not error.is_transient or attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                self.log.info(
+                    "DashScope %s: %s; retry %d/%d in %.1fs",
+                    request.endpoint,
+                    error.code or error.message,
+                    attempt + 1,
+                    self.max_retries,
+                    delay,
+                )
+                attempt += 1
+                time.sleep(delay)
+
+    def _send_once(self, request: ApiRequest) -> dict[str, Any]:
+        import requests
+
+        budget = self._budget(self.settings) if request.endpoint in _RATED_ENDPOINTS else None
+        if budget:
+            budget.acquire_blocking()
+        try:
+            response = self.session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                params=request.params,
+                json=request.json,
+                timeout=self.timeout,
+            )
+            content = response.content
+        except requests.RequestException as exc:
+            raise _connection_error(request, exc) from None
+        try:
+            body = decode_answer(response.status_code, content, response.headers, request)
+        except QwenASRThrottledError as error:
+            if budget:
+                budget.on_throttled(error.retry_after)
+            raise
+        if budget:
+            budget.on_success()
+        return body
+
+
+class QwenASRAsyncHook(_HookBase):
+    """Asynchronous twin of :class:`QwenASRHook` for triggers: queries and cancels with httpx.
+
+    The connection is read with Airflow's async lookup (a sync lookup fails inside the triggerer),
+    and every hook in one event loop shares one ``httpx.AsyncClient`` per API host, so a thousand
+    waiting triggers use a handful of connections.
+    """
+
+    def __init__(self, qwen_asr_conn_id: str = _HookBase.default_conn_name, **kwargs: Any) -> None:
+        super().__init__(qwen_asr_conn_id, **kwargs)
+        self._settings: ApiSettings | None = None
+
+    async def get_settings(self) -> ApiSettings:
+        """The connection, read once per hook, asynchronously."""
+        if self._settings is None:
+            conn = await self.aget_connection(self.qwen_asr_conn_id)
+            self._settings = settings_from_connection(conn, self.qwen_asr_conn_id)
+        return self._settings
+
+    async def get_task(self, task_id: str, *, retry: bool = True) -> AsrTask:
+        """Query a task; with ``retry`` False a transient error is raised at once (the caller paces)."""
+        settings = await self.get_settings()
+        return AsrTask.from_response(await self._send(ApiRequest.query(settings, task_id), retry=retry))
+
+    async def cancel_task(self, task_id: str) -> bool:
+        """Cancel a PENDING task; False when it is no longer PENDING."""
+        settings = await self.get_settings()
+        try:
+            await self._send(ApiRequest.cancel(settings, task_id), retry=True)
+        except QwenASRApiError as error:
+            if error.code == "UnsupportedOperation":
+                return False
+            raise
+        return True
+
+    async def _send(self, request: ApiRequest, *, retry: bool) -> dict[str, Any]:
+        import asyncio
+
+        attempt = 0
+        while True:
+            try:
+                return await self._send_once(request)
+            except QwenASRError as error:
+                if not retry or not error.is_transient or attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _send_once(self, request: ApiRequest) -> dict[str, Any]:
+        import httpx
+
+        from airflow_provider_qwenasr.hooks.pool import shared_async_client
+
+        settings = await self.get_settings()
+        budget = self._budget(settings) if request.endpoint in _RATED_ENDPOINTS else None
+        if budget:
+            await budget.acquire()
+        client = shared_async_client(settings.host, self.timeout)
+        try:
+            response = await client.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                params=request.params,
+                json=request.json,
+            )
+        except httpx.HTTPError as exc:
+            raise _connection_error(request, exc) from None
+        try:
+            body = decode_answer(response.status_code, response.content, response.headers, request)
+        except QwenASRThrottledError as error:
+            if budget:
+                budget.on_throttled(error.retry_after)
+            raise
+        if budget:
+            budget.on_success()
+        return body
+
+
+def _list_params(
+    start_time: datetime | None,
+    end_time: datetime | None,
+    model_name: str | None,
+    status: str | None,
+    task_id: str | None,
+    page_no: int,
+    page_size: int,
+) -> dict[str, str]:
+    params = {"page_no": str(page_no), "page_size": str(page_size)}
+    for name, moment in (("start_time", start_time), ("end_time", end_time)):
+        if moment is not None:
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            params[name] = aware.astimezone(_SERVICE_TZ).strftime("%Y%m%d%H%M%S")
+    for name, value in (("model_name", model_name), ("status", status), ("task_id", task_id)):
+        if value:
+            params[name] = value
+    return params
+
+
+def _connection_error(request: ApiRequest, exc: Exception) -> QwenASRConnectionError:
+    """Translate a requests/httpx transport failure (never with a URL's query in the text)."""
+    kind = type(exc).__name__
+    return QwenASRConnectionError(
+        f"DashScope {request.endpoint} got no complete answer ({kind})",
+        task_id=request.task_id,
+        hint=f"Check that {redact_url(request.url)} is reachable; reads are retried automatically",
+    )
+
+
+def _result_error(status: int, content: bytes, shown_url: str) -> QwenASRError:
+    import re
+
+    match = re.search(rb"<Code>([^<]+)</Code>", content)
+    code = match.group(1).decode("utf-8", "replace") if match else None
+    if status == 403:
+        return QwenASRResultError(
+            f"The result link was refused (HTTP 403) for {shown_url}",
+            code=code,
+            http_status=status,
+            hint="Result links expire 24 h after the task ended and cannot be renewed; "
+            "transcribe the audio again to get a new result",
+        )
+    if status >= 500 or status == 429:
+        return QwenASRConnectionError(
+            f"The result download failed with HTTP {status}", code=code, http_status=status
+        )
+    return QwenASRResultError(
+        f"The result download failed with HTTP {status} for {shown_url}", code=code, http_status=status
+    )
+
+
+def _counted_chunks(
+    response: requests.Response, chunk_size: int, max_bytes: int, announced: str | None, shown: str
+) -> Iterator[bytes]:
+    import requests
+
+    received = 0
+    try:
+        for chunk in response.iter_content(chunk_size):
+            received += len(chunk)
+            if received > max_bytes:
+                raise QwenASRResultError(
+                    f"The result file is over the limit of {max_bytes:,} bytes",
+                    hint="Raise max_result_bytes on the operator if this is expected",
+                )
+            yield chunk
+    except requests.RequestException as exc:
+        raise QwenASRConnectionError(
+            f"The result download from {shown} broke after {received:,} bytes ({type(exc).__name__})"
+        ) from None
+    if announced and announced.isdigit() and received != int(announced):
+        raise QwenASRConnectionError(
+            f"The result download from {shown} ended after {received:,} of {int(announced):,} bytes"
+        )

@@ -1,0 +1,225 @@
+"""The operator that submits a DashScope transcription task, exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_qwenasr._compat import AirflowTaskTimeout, default_deferrable
+from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_qwenasr.models import AsrTask
+
+__all__ = ["QwenASRSubmitTranscriptionOperator"]
+
+#: Key of the DashScope task id in the task's durable state (``task_state_store``, Airflow >= 3.3).
+#: Renaming it breaks retries of tasks already in flight.
+STATE_KEY = "qwen_asr_task_id"
+#: How long the stored id is kept: past DashScope's 24 h retention, a stored id is useless anyway.
+STATE_RETENTION = timedelta(days=2)
+DEFERRAL_GRACE = timedelta(minutes=2)
+
+
+class QwenASRSubmitTranscriptionOperator(BaseOperator):
+    """Submit one transcription task to DashScope and return its id; optionally wait for it.
+
+    **Exactly once.** On Airflow >= 3.3 the DashScope task id is saved in the task instance's durable
+    state (``task_state_store``) right after the submit, before any wait. A retry (after a worker
+    crash, a timeout, an error while waiting) finds it and reattaches to the task when it is PENDING,
+    RUNNING or SUCCEEDED, instead of paying for a second one; only a task that ended FAILED, CANCELED
+    or UNKNOWN is submitted anew. On older Airflow every try submits. The submit itself is never
+    retried blindly (see :meth:`QwenASRHook.submit_transcription`).
+
+    :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model such
+        as ``fun-asr`` or ``paraformer-v2`` (``file_urls``, up to 100). Templated.
+    :param file_url: the audio URL (http, https, or ``oss://`` from a temporary upload). Templated;
+        map over it with ``.expand(file_url=[...])``.
+    :param file_urls: Fun-ASR/Paraformer: several audio URLs in one task. Templated.
+    :param parameters: passed to DashScope as is (``language``, ``enable_words``, ``channel_id``,
+        ``diarization_enabled``, ``speaker_count``, ``language_hints``…). Templated.
+    :param asr_resources: Fun-ASR v1 hot-word ``resources`` (sent at the top level; named so
+        because ``resources`` is an Airflow operator argument).
+    :param qwen_asr_conn_id: the ``qwen_asr`` connection.
+    :param wait_for_completion: wait until the task ends (failing if it failed) before returning.
+    :param deferrable: wait in the triggerer instead of the worker (default:
+        ``[operators] default_deferrable``).
+    :param poll_interval: seconds between status queries at first (the interval grows).
+    :param max_poll_interval: the longest interval between queries.
+    :param timeout: seconds to wait before giving up; a task still PENDING then is canceled.
+    :param allow_partial_failure: Fun-ASR with several files: a task with some failed files succeeds.
+
+    Returns (XCom) the DashScope task id, for the sensor's and the fetch operator's ``asr_task_id``.
+    """
+
+    template_fields: Sequence[str] = ("model", "file_url", "file_urls", "parameters")
+    template_fields_renderers = {"parameters": "json"}
+    ui_color = "#ffd8a8"
+
+    def __init__(
+        self,
+        *,
+        model: str = "qwen3-asr-flash-filetrans",
+        file_url: str | None = None,
+        file_urls: Sequence[str] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        asr_resources: Sequence[Mapping[str, Any]] | None = None,
+        qwen_asr_conn_id: str = QwenASRHook.default_conn_name,
+        wait_for_completion: bool = False,
+        deferrable: bool = default_deferrable(),
+        poll_interval: float = 5.0,
+        max_poll_interval: float = 30.0,
+        timeout: float = 24 * 3600.0,
+        allow_partial_failure: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.file_url = file_url
+        self.file_urls = file_urls
+        self.parameters = parameters
+        self.asr_resources = asr_resources
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+        self.timeout = timeout
+        self.allow_partial_failure = allow_partial_failure
+        self._waiting_on: str | None = None
+
+    @cached_property
+    def hook(self) -> QwenASRHook:
+        """The sync hook, created on first use (not at DAG parse time)."""
+        return QwenASRHook(self.qwen_asr_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        """Submit (or reattach to an earlier try's task), then wait if asked."""
+        task = self.submit_or_reattach(context)
+        if not self.wait_for_completion:
+            return task.task_id
+        if task.is_terminal:
+            return self.on_task_done(context, task)
+        if self.deferrable:
+            self._defer(task)
+        return self.on_task_done(context, self._wait_here(task))
+
+    def submit_or_reattach(self, context: Context) -> AsrTask:
+        """Return the task of an earlier try when it is still useful, else submit a new one.
+
+        The new task's id is saved to ``task_state_store`` before anything else can fail.
+        """
+        from airflow_provider_qwenasr.models import TaskStatus
+
+        store = context.get("task_state_store")
+        if store is None:
+            self.log.info("No task_state_store (Airflow < 3.3): a retry of this task submits again")
+        else:
+            previous = store.get(STATE_KEY)
+            if previous:
+                task = self.hook.get_task(str(previous))
+                if task.status.is_active or task.status is TaskStatus.SUCCEEDED:
+                    self.log.info(
+                        "Reattaching to DashScope task %s (%s) from an earlier try; not submitting again",
+                        task.task_id,
+                        task.raw_status,
+                    )
+                    return task
+                self.log.warning(
+                    "The earlier try's DashScope task %s ended %s; submitting a new one",
+                    task.task_id,
+                    task.raw_status,
+                )
+        task = self.hook.submit_transcription(
+            self.model,
+            file_url=self.file_url,
+            file_urls=self.file_urls,
+            parameters=self.parameters,
+            resources=self.asr_resources,
+        )
+        if store is not None:
+            store.set(STATE_KEY, task.task_id, retention=STATE_RETENTION)
+        self.log.info("Submitted DashScope task %s (%s)", task.task_id, self.model)
+        return task
+
+    def _defer(self, task: AsrTask) -> None:
+        from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
+
+        self.log.info("Task %s is %s; deferring to the triggerer", task.task_id, task.raw_status)
+        self.defer(
+            trigger=QwenASRTaskTrigger(
+                asr_task_id=task.task_id,
+                qwen_asr_conn_id=self.qwen_asr_conn_id,
+                poll_interval=self.poll_interval,
+                max_poll_interval=self.max_poll_interval,
+                deadline=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+        )
+
+    def _wait_here(self, task: AsrTask) -> AsrTask:
+        """Wait in this worker; cancel a still-PENDING task if the wait is cut short."""
+        from airflow_provider_qwenasr.exceptions import QwenASRTimeoutError
+        from airflow_provider_qwenasr.waiting import cancel_quietly, poll_until_done
+
+        self._waiting_on = task.task_id
+        try:
+            return poll_until_done(
+                self.hook,
+                task.task_id,
+                poll_interval=self.poll_interval,
+                max_poll_interval=self.max_poll_interval,
+                deadline=time.time() + self.timeout,
+                log=self.log,
+            )
+        except (QwenASRTimeoutError, AirflowTaskTimeout, KeyboardInterrupt, SystemExit):
+            # Our deadline, Airflow's execution_timeout or a kill: stop paying for a task not started.
+            cancel_quietly(self.hook, task.task_id, self.log)
+            raise
+        finally:
+            self._waiting_on = None
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: the task's id on success, else the failure it reports."""
+        from airflow_provider_qwenasr.waiting import cancel_quietly, error_from_event
+
+        error = error_from_event(event, allow_partial_failure=self.allow_partial_failure)
+        if error is not None:
+            if event and event.get("status") == "timeout" and error.task_id:
+                cancel_quietly(self.hook, error.task_id, self.log)
+            raise error
+        assert event is not None
+        task = self.hook.get_task(event["asr_task_id"]) if self.needs_task_on_success else None
+        return self.on_success(context, event["asr_task_id"], task)
+
+    #: Subclasses that need the finished task (e.g. to fetch its result) set this.
+    needs_task_on_success = False
+
+    def on_task_done(self, context: Context, task: AsrTask) -> Any:
+        """Handle a task that ended while this worker watched: raise its failure or succeed."""
+        from airflow_provider_qwenasr.waiting import outcome_error
+
+        error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
+        if error is not None:
+            raise error
+        return self.on_success(context, task.task_id, task)
+
+    def on_success(self, context: Context, asr_task_id: str, task: AsrTask | None) -> Any:
+        """What the operator returns once the task succeeded: its id (subclasses return more)."""
+        self.log.info("DashScope task %s succeeded", asr_task_id)
+        return asr_task_id
+
+    def on_kill(self) -> None:
+        """Cancel the task this worker is waiting on, if it is still PENDING; never raises."""
+        if self._waiting_on:
+            from airflow_provider_qwenasr.waiting import cancel_quietly
+
+            cancel_quietly(self.hook, self._waiting_on, self.log)

@@ -1,0 +1,133 @@
+"""The sensor that waits for a DashScope transcription task."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_provider_qwenasr._compat import AirflowFailException, default_deferrable
+from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_qwenasr.exceptions import QwenASRError
+    from airflow_provider_qwenasr.models import AsrTask
+
+__all__ = ["QwenASRTaskSensor"]
+
+#: Extra time Airflow's own deferral timeout allows past the trigger's deadline, so the trigger's
+#: ``timeout`` event (with the task's last status) normally arrives first.
+DEFERRAL_GRACE = timedelta(minutes=2)
+
+
+class QwenASRTaskSensor(BaseSensorOperator):
+    """Wait until a DashScope task is SUCCEEDED; fail on FAILED, CANCELED or UNKNOWN.
+
+    Works in the three sensor modes: ``poke`` (holds a worker slot), ``reschedule`` (frees it between
+    pokes) and ``deferrable=True`` (frees it entirely: the wait runs in the triggerer through
+    :class:`~airflow_provider_qwenasr.triggers.qwen_asr.QwenASRTaskTrigger`). Deferrable mode pokes
+    once first, so a task that already finished never costs a deferral.
+
+    A task that failed fails the sensor without retries (``AirflowFailException``: a retry would find
+    the same failed task); with ``soft_fail=True`` the sensor is skipped instead. Errors carry
+    DashScope's code, message and request id.
+
+    :param asr_task_id: the DashScope task id (templated), e.g. ``submit.output``.
+    :param qwen_asr_conn_id: the ``qwen_asr`` connection.
+    :param poke_interval: seconds between pokes; in deferrable mode, the trigger's first interval.
+    :param max_poll_interval: deferrable mode: the longest interval the trigger stretches to.
+    :param allow_partial_failure: for Fun-ASR tasks with several files: succeed when some files
+        failed (their status is in the return value); ``False`` fails the sensor instead.
+    :param deferrable: run the wait in the triggerer (default: ``[operators] default_deferrable``).
+
+    Returns (XCom) the task's summary: ``asr_task_id``, ``status``, times, ``usage_seconds`` and
+    per-file ``files`` statuses, never a signed URL.
+    """
+
+    template_fields: Sequence[str] = ("asr_task_id",)
+    ui_color = "#c6e2ff"
+
+    def __init__(
+        self,
+        *,
+        asr_task_id: str,
+        qwen_asr_conn_id: str = QwenASRHook.default_conn_name,
+        poke_interval: float = 5.0,
+        max_poll_interval: float = 30.0,
+        allow_partial_failure: bool = True,
+        deferrable: bool = default_deferrable(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.asr_task_id = asr_task_id
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.max_poll_interval = max_poll_interval
+        self.allow_partial_failure = allow_partial_failure
+        self.deferrable = deferrable
+
+    @cached_property
+    def hook(self) -> QwenASRHook:
+        """The sync hook, created on first use (not at DAG parse time)."""
+        return QwenASRHook(self.qwen_asr_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        """Poke once; then wait in the mode chosen (deferring when ``deferrable``)."""
+        if not self.deferrable:
+            return super().execute(context)
+        task = self.hook.get_task(self.asr_task_id)
+        if task.is_terminal:
+            return self._finish(task)
+        from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
+
+        self.log.info("Task %s is %s; deferring to the triggerer", task.task_id, task.raw_status)
+        self.defer(
+            trigger=QwenASRTaskTrigger(
+                asr_task_id=task.task_id,
+                qwen_asr_conn_id=self.qwen_asr_conn_id,
+                poll_interval=self.poke_interval,
+                max_poll_interval=self.max_poll_interval,
+                deadline=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Query the task once: done when terminal (raising for a failure)."""
+        task = self.hook.get_task(self.asr_task_id)
+        if not task.is_terminal:
+            self.log.info("Task %s is %s", task.task_id, task.raw_status)
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(task))
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the summary, or raise the failure it reports."""
+        from airflow_provider_qwenasr.waiting import error_from_event
+
+        error = error_from_event(event, allow_partial_failure=self.allow_partial_failure)
+        if error is not None:
+            self._fail(error)
+        assert event is not None  # error_from_event returns an error for a missing event
+        self.log.info("Task %s succeeded", event["asr_task_id"])
+        return dict(event["task"])
+
+    def _finish(self, task: AsrTask) -> dict[str, Any]:
+        from airflow_provider_qwenasr.waiting import outcome_error
+
+        error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
+        if error is not None:
+            self._fail(error)
+        self.log.info("Task %s succeeded", task.task_id)
+        return task.summary()
+
+    def _fail(self, error: QwenASRError) -> NoReturn:
+        # Logged as well as raised: with soft_fail, Airflow replaces the exception by a skip whose
+        # message would otherwise lose DashScope's code and request id.
+        self.log.error("%s", error)
+        raise AirflowFailException(str(error)) from error

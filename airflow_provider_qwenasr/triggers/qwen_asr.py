@@ -1,0 +1,185 @@
+"""The trigger that waits for a DashScope task in the triggerer, without holding a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_qwenasr.exceptions import QwenASRError
+from airflow_provider_qwenasr.models import AsrTask, TaskStatus
+
+__all__ = ["QwenASRTaskTrigger", "TerminationReason"]
+
+
+class TerminationReason(str, enum.Enum):
+    """Why the trigger fired: the ``status`` of its one and only event."""
+
+    SUCCESS = "success"
+    #: The task ended FAILED (``code``/``message`` say why), or every one of its files failed.
+    FAILED = "failed"
+    CANCELED = "canceled"
+    #: DashScope answered UNKNOWN: a wrong id, another account's, or past 24 h retention.
+    EXPIRED = "expired"
+    #: Our own deadline passed while the task was still PENDING or RUNNING.
+    TIMEOUT = "timeout"
+    #: A permanent error while querying (bad key, access denied…): polling cannot succeed.
+    ERROR = "error"
+
+
+class QwenASRTaskTrigger(BaseTrigger):
+    """Poll one DashScope task until it ends, then fire exactly one event.
+
+    Polls start ``poll_interval`` apart and stretch by half each poll up to ``max_poll_interval``
+    (with ±10 % jitter, so thousands of triggers do not poll in lockstep), and shrink back when the
+    status changes. Every trigger in the triggerer shares one connection pool and one AIMD query
+    budget per API host and key (:mod:`airflow_provider_qwenasr.rate`). 429s, 5xx and dropped
+    connections are transient: the trigger waits and polls again until ``deadline``.
+
+    Its kwargs are plain values (no key, no URL), so a triggerer that restarts, or another
+    triggerer that takes the trigger over, re-creates it and simply goes on polling.
+
+    :param asr_task_id: the DashScope task id.
+    :param qwen_asr_conn_id: the ``qwen_asr`` connection, read asynchronously.
+    :param poll_interval: seconds before the first poll and after a status change.
+    :param max_poll_interval: the longest wait between polls.
+    :param deadline: absolute UNIX time after which a ``timeout`` event fires; ``None`` for none.
+    """
+
+    def __init__(
+        self,
+        asr_task_id: str,
+        qwen_asr_conn_id: str = "qwen_asr_default",
+        poll_interval: float = 5.0,
+        max_poll_interval: float = 30.0,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.asr_task_id = asr_task_id
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.poll_interval = float(poll_interval)
+        self.max_poll_interval = max(float(max_poll_interval), self.poll_interval)
+        self.deadline = deadline
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the classpath and the kwargs that re-create this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "asr_task_id": self.asr_task_id,
+                "qwen_asr_conn_id": self.qwen_asr_conn_id,
+                "poll_interval": self.poll_interval,
+                "max_poll_interval": self.max_poll_interval,
+                "deadline": self.deadline,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the task ends or the deadline passes; yield one event."""
+        from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRAsyncHook
+
+        hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
+        last_status: TaskStatus | None = None
+        interval = self.poll_interval
+        transient_streak = 0
+        while True:
+            try:
+                # No retry inside the hook: this loop paces itself and honours the deadline.
+                task = await hook.get_task(self.asr_task_id, retry=False)
+            except QwenASRError as error:
+                if not error.is_transient:
+                    yield self._event(TerminationReason.ERROR, error=error)
+                    return
+                transient_streak += 1
+                if transient_streak in (1, 10) or transient_streak % 100 == 0:
+                    self.log.warning(
+                        "Task %s: query failed (%s), %d time(s) in a row; polling on",
+                        self.asr_task_id,
+                        error.code or error.message,
+                        transient_streak,
+                    )
+            else:
+                transient_streak = 0
+                if task.status is not last_status:
+                    self._log_change(task, last_status)
+                    last_status = task.status
+                    interval = self.poll_interval
+                if task.is_terminal:
+                    yield self._terminal_event(task)
+                    return
+            wait = self._next_wait(interval)
+            if wait is None:
+                yield self._event(
+                    TerminationReason.TIMEOUT,
+                    message=f"still {last_status.value if last_status else 'not answered'} at the deadline",
+                    task_status=last_status.value if last_status else None,
+                )
+                return
+            await asyncio.sleep(wait)
+            interval = min(self.max_poll_interval, interval * 1.5)
+
+    def _next_wait(self, interval: float) -> float | None:
+        """Seconds until the next poll, clipped to the deadline; ``None`` once the deadline passed."""
+        wait = interval * random.uniform(0.9, 1.1)
+        if self.deadline is None:
+            return wait
+        left = self.deadline - time.time()
+        if left <= 0:
+            return None
+        return min(wait, left)
+
+    def _log_change(self, task: AsrTask, previous: TaskStatus | None) -> None:
+        self.log.info(
+            "Task %s: %s -> %s (submitted %s, scheduled %s%s)",
+            self.asr_task_id,
+            previous.value if previous else "start",
+            task.raw_status,
+            task.submit_time.isoformat() if task.submit_time else "?",
+            task.scheduled_time.isoformat() if task.scheduled_time else "?",
+            f", ended {task.end_time.isoformat()}" if task.end_time else "",
+        )
+
+    def _terminal_event(self, task: AsrTask) -> TriggerEvent:
+        if task.status is TaskStatus.SUCCEEDED:
+            if task.files and not task.succeeded_files:
+                return self._event(TerminationReason.FAILED, task=task, message="every file failed")
+            return self._event(TerminationReason.SUCCESS, task=task)
+        if task.status is TaskStatus.FAILED:
+            return self._event(TerminationReason.FAILED, task=task)
+        if task.status is TaskStatus.CANCELED:
+            return self._event(TerminationReason.CANCELED, task=task)
+        return self._event(TerminationReason.EXPIRED, task=task)
+
+    def _event(
+        self,
+        reason: TerminationReason,
+        *,
+        task: AsrTask | None = None,
+        error: QwenASRError | None = None,
+        message: str | None = None,
+        task_status: str | None = None,
+    ) -> TriggerEvent:
+        """Build the event: small, JSON-safe, and never a signed URL (summaries leave them out)."""
+        payload: dict[str, Any] = {
+            "status": reason.value,
+            "asr_task_id": self.asr_task_id,
+            "task_status": task_status,
+            "message": message,
+        }
+        if task is not None:
+            payload.update(
+                task_status=task.raw_status,
+                code=task.code,
+                message=message or task.message,
+                request_id=task.request_id,
+                task=task.summary(),
+            )
+        if error is not None:
+            payload["error"] = error.to_dict()
+            payload["message"] = str(error)
+        return TriggerEvent(payload)

@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite: an isolated Airflow home, and the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_qwenasr.emulator import EmulatorServer
+
+#: The key every test uses against the emulator. It is long enough for Airflow's secret masker.
+EMULATOR_API_KEY = "sk-emulator-test-key-0123456789"
+
+# Every test process gets its own Airflow home, before anything imports airflow.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="qwenasr-airflow-home-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A fresh emulator on 127.0.0.1 (a free port), fast lifecycle, stopped after the test."""
+    from airflow_provider_qwenasr.emulator import EmulatorConfig, EmulatorServer
+
+    config = EmulatorConfig(api_keys=(EMULATOR_API_KEY,), pending_seconds=0.2, running_seconds=0.4)
+    server = EmulatorServer(config, host="127.0.0.1", port=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def connection_json(base_url: str, api_key: str = EMULATOR_API_KEY, **extra: object) -> str:
+    """The ``AIRFLOW_CONN_*`` JSON of a ``qwen_asr`` connection."""
+    return json.dumps(
+        {"conn_type": "qwen_asr", "host": base_url, "password": api_key, "extra": extra or None}
+    )
+
+
+@pytest.fixture
+def qwen_conn(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the default ``qwen_asr`` connection at the emulator; return its id.
+
+    Rate budgets are per process, so each test starts from a clean one.
+    """
+    from airflow_provider_qwenasr.rate import reset_budgets
+
+    reset_budgets()
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(emulator.base_url, query_qps=200))
+    return "qwen_asr_default"
