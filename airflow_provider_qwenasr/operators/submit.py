@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_qwenasr._compat import AirflowTaskTimeout, default_deferrable
+from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 if TYPE_CHECKING:
@@ -43,6 +44,12 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     :param file_url: the audio URL (http, https, or ``oss://`` from a temporary upload). Templated;
         map over it with ``.expand(file_url=[...])``.
     :param file_urls: Fun-ASR/Paraformer: several audio URLs in one task. Templated.
+    :param audio_path: instead of URLs, audio in object storage (templated): an ``ObjectStoragePath``
+        URI such as ``s3://bucket/call.wav`` or ``file:///data/call.wav``, or a list of them. Stores
+        that sign (S3, GCS, OSS) get a pre-signed URL; a local file goes through DashScope's
+        temporary upload (Beijing region only). See :mod:`airflow_provider_qwenasr.audio`.
+    :param audio_conn_id: the object store's connection for ``audio_path``.
+    :param audio_url_expiry: how long a pre-signed audio URL stays valid.
     :param parameters: passed to DashScope as is (``language``, ``enable_words``, ``channel_id``,
         ``diarization_enabled``, ``speaker_count``, ``language_hints``…). Templated.
     :param asr_resources: Fun-ASR v1 hot-word ``resources`` (sent at the top level; named so
@@ -59,7 +66,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     Returns (XCom) the DashScope task id, for the sensor's and the fetch operator's ``asr_task_id``.
     """
 
-    template_fields: Sequence[str] = ("model", "file_url", "file_urls", "parameters")
+    template_fields: Sequence[str] = ("model", "file_url", "file_urls", "audio_path", "parameters")
     template_fields_renderers = {"parameters": "json"}
     ui_color = "#ffd8a8"
 
@@ -69,6 +76,9 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         model: str = "qwen3-asr-flash-filetrans",
         file_url: str | None = None,
         file_urls: Sequence[str] | None = None,
+        audio_path: str | Sequence[str] | None = None,
+        audio_conn_id: str | None = None,
+        audio_url_expiry: timedelta = DEFAULT_AUDIO_URL_EXPIRY,
         parameters: Mapping[str, Any] | None = None,
         asr_resources: Sequence[Mapping[str, Any]] | None = None,
         qwen_asr_conn_id: str = QwenASRHook.default_conn_name,
@@ -84,6 +94,9 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         self.model = model
         self.file_url = file_url
         self.file_urls = file_urls
+        self.audio_path = audio_path
+        self.audio_conn_id = audio_conn_id
+        self.audio_url_expiry = audio_url_expiry
         self.parameters = parameters
         self.asr_resources = asr_resources
         self.qwen_asr_conn_id = qwen_asr_conn_id
@@ -137,10 +150,11 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
                     task.task_id,
                     task.raw_status,
                 )
+        file_url, file_urls = self._audio_urls()
         task = self.hook.submit_transcription(
             self.model,
-            file_url=self.file_url,
-            file_urls=self.file_urls,
+            file_url=file_url,
+            file_urls=file_urls,
             parameters=self.parameters,
             resources=self.asr_resources,
         )
@@ -148,6 +162,26 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
             store.set(STATE_KEY, task.task_id, retention=STATE_RETENTION)
         self.log.info("Submitted DashScope task %s (%s)", task.task_id, self.model)
         return task
+
+    def _audio_urls(self) -> tuple[str | None, Sequence[str] | None]:
+        """The URLs to submit: as given, or made from ``audio_path`` (signed or uploaded)."""
+        if self.audio_path is None:
+            return self.file_url, self.file_urls
+        from airflow_provider_qwenasr.audio import audio_url
+        from airflow_provider_qwenasr.exceptions import QwenASRInputError
+
+        if self.file_url or self.file_urls:
+            raise QwenASRInputError("Pass audio_path or file_url/file_urls, not both")
+        single = isinstance(self.audio_path, str)
+        paths = [self.audio_path] if isinstance(self.audio_path, str) else list(self.audio_path)
+        urls = [
+            audio_url(
+                p, hook=self.hook, model=self.model, conn_id=self.audio_conn_id, expiry=self.audio_url_expiry
+            )
+            for p in paths
+        ]
+        self.log.info("Made download URLs for %d audio file(s) from audio_path", len(urls))
+        return (urls[0], None) if single else (None, urls)
 
     def _defer(self, task: AsrTask) -> None:
         from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger

@@ -1,0 +1,103 @@
+"""``QwenASRTranscribeOperator``: submit, wait and fetch in one task."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
+from airflow_provider_qwenasr.results.fetch import (
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_MAX_XCOM_BYTES,
+    DEFAULT_OUTPUT_FORMATS,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_qwenasr.models import AsrTask
+
+__all__ = ["QwenASRTranscribeOperator"]
+
+
+class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
+    """Transcribe audio in one task: submit, wait (deferred by default), fetch to XCom and storage.
+
+    For users who want one box in the graph. It has the submit operator's arguments and guarantees
+    (exactly-once submit through ``task_state_store``, cancel on timeout, ``audio_path``) and the
+    fetch operator's outputs (``output_path``, ``output_formats``, ``xcom_output``…), and returns
+    the same manifest as :class:`~airflow_provider_qwenasr.operators.fetch.FetchTranscriptionOperator`.
+
+    Unlike the submit operator it waits for completion always, and defers by default: the wait
+    holds no worker slot. Pass ``deferrable=False`` to wait in the worker.
+
+    :param output_path: where to write the outputs (templated ``ObjectStoragePath`` URI); ``None``
+        writes nothing and returns the manifest only.
+    :param output_conn_id: the object store's connection.
+    :param output_formats: any of ``json``, ``txt``, ``srt``, ``vtt``, ``jsonl``.
+    :param xcom_output: ``manifest``, ``text`` or ``full`` (see the fetch operator).
+    :param max_xcom_bytes: the largest ``text``/``full`` return value accepted.
+    :param max_result_bytes: the largest result file accepted.
+    :param format_options: renderer options per format, e.g. ``{"srt": {"max_line_chars": 32}}``.
+    """
+
+    template_fields: Sequence[str] = (
+        *QwenASRSubmitTranscriptionOperator.template_fields,
+        "output_path",
+        "output_conn_id",
+        "output_formats",
+    )
+    ui_color = "#b2f2bb"
+    needs_task_on_success = True
+
+    def __init__(
+        self,
+        *,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        output_formats: Sequence[str] | str = DEFAULT_OUTPUT_FORMATS,
+        xcom_output: str = "manifest",
+        max_xcom_bytes: int = DEFAULT_MAX_XCOM_BYTES,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        format_options: Mapping[str, Mapping[str, Any]] | None = None,
+        deferrable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("wait_for_completion", None)
+        super().__init__(wait_for_completion=True, deferrable=deferrable, **kwargs)
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
+        self.output_formats = output_formats
+        self.xcom_output = xcom_output
+        self.max_xcom_bytes = max_xcom_bytes
+        self.max_result_bytes = max_result_bytes
+        self.format_options = format_options
+
+    def execute(self, context: Context) -> Any:
+        """Check the output options before anything is billed, then submit, wait and fetch."""
+        from airflow_provider_qwenasr.results.fetch import normalize_formats
+
+        normalize_formats(self.output_formats)
+        return super().execute(context)
+
+    def on_success(self, context: Context, asr_task_id: str, task: AsrTask | None) -> Any:
+        """Fetch the finished task's results (from a fresh query) and return the manifest."""
+        from airflow_provider_qwenasr.operators.fetch import attach_outlet_events
+        from airflow_provider_qwenasr.results.fetch import fetch_transcription_outputs
+
+        fresh = task if task is not None and task.files else self.hook.get_task(asr_task_id)
+        manifest = fetch_transcription_outputs(
+            self.hook,
+            fresh,
+            output_path=self.output_path or None,
+            output_conn_id=self.output_conn_id or None,
+            output_formats=self.output_formats,
+            xcom_output=self.xcom_output,
+            max_xcom_bytes=self.max_xcom_bytes,
+            max_result_bytes=self.max_result_bytes,
+            allow_partial_failure=self.allow_partial_failure,
+            format_options=self.format_options,
+            log=self.log,
+        )
+        attach_outlet_events(self, context, manifest)
+        return manifest
