@@ -20,7 +20,8 @@ PYTHON_BLOCK = re.compile(r"(?P<before>[^\n]*)\n```python\n", re.S)
 def snippet(file: str, name: str) -> str:
     """The dedented lines between ``# [START name]`` and ``# [END name]`` in ``file``."""
     source = (ROOT / file).read_text(encoding="utf-8")
-    match = re.search(rf"# \[START {re.escape(name)}\]\n(.*?)\n[ \t]*# \[END {re.escape(name)}\]", source, re.S)
+    start, end = re.escape(f"# [START {name}]"), re.escape(f"# [END {name}]")
+    match = re.search(rf"{start}\n(.*?)\n[ \t]*{end}", source, re.S)
     if match is None:
         raise SystemExit(f"{file} has no [START {name}] / [END {name}] block")
     return textwrap.dedent(match.group(1)).rstrip() + "\n"
@@ -48,7 +49,7 @@ def main(argv: list[str]) -> int:
         new = synced(text)
         if new != text:
             if check:
-                problems.append(f"{doc.relative_to(ROOT)} is out of date: run python scripts/sync_doc_examples.py")
+                problems.append(f"{doc.relative_to(ROOT)} is stale: run python scripts/sync_doc_examples.py")
             else:
                 doc.write_text(new, encoding="utf-8")
         if unmarked_blocks(text):

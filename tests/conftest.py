@@ -55,3 +55,46 @@ def qwen_conn(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
     reset_budgets()
     monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(emulator.base_url, query_qps=200))
     return "qwen_asr_default"
+
+
+class S3Server:
+    """A moto S3 server on 127.0.0.1, an ``aws`` connection to it (``conn_id``) and a boto3 client."""
+
+    def __init__(self, endpoint: str, conn_id: str, client: object) -> None:
+        self.endpoint = endpoint
+        self.conn_id = conn_id
+        self.client = client
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Server]:
+    """Real S3 over HTTP (moto's server, started and stopped by the test) with an Airflow connection."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    conn_id = "aws_moto"
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    os.environ[variable] = json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
+    )
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    try:
+        yield S3Server(endpoint, conn_id, client)
+    finally:
+        os.environ.pop(variable, None)
+        server.stop()

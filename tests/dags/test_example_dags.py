@@ -42,7 +42,9 @@ def _submits(emulator) -> int:  # type: ignore[no-untyped-def]
     return sum(1 for r in log if r["endpoint"] == "submit")
 
 
-def test_meeting_example_writes_and_prints_the_transcript(home: AirflowHome, emulator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_meeting_example_writes_and_prints_the_transcript(
+    home: AirflowHome, emulator, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     output = _run(home, emulator, tmp_path, "example_qwenasr_meeting")
     assert "=== TRANSCRIPT ===" in output
     written = sorted(p.suffix for p in (tmp_path / "out").rglob("*") if p.is_file())
