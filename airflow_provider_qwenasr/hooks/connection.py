@@ -29,7 +29,7 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
 
     :raises QwenASRInputError: when the key is missing or the extra is malformed.
     """
-    extra = conn.extra_dejson or {}
+    extra = _plain_keys(conn.extra_dejson or {})
     api_key = (conn.password or "").strip()
     if not api_key:
         raise QwenASRInputError(
@@ -50,6 +50,13 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
         query_qps=_positive(extra.get("query_qps"), DEFAULT_QUERY_QPS, "query_qps", conn_id),
         expected_processes=int(_positive(extra.get("expected_processes"), 1, "expected_processes", conn_id)),
     )
+
+
+def _plain_keys(extra: dict[str, Any]) -> dict[str, Any]:
+    """Accept both ``region`` and the form's legacy ``extra__qwen_asr__region`` spelling."""
+    prefix = "extra__qwen_asr__"
+    plain = {k[len(prefix) :]: v for k, v in extra.items() if k.startswith(prefix) and v not in (None, "")}
+    return {**plain, **{k: v for k, v in extra.items() if not k.startswith(prefix)}}
 
 
 def _positive(value: object, default: float, name: str, conn_id: str) -> float:

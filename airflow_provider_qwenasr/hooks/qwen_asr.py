@@ -424,15 +424,7 @@ class QwenASRHook(_HookBase):
             content = response.content
         except requests.RequestException as exc:
             raise _connection_error(request, exc) from None
-        try:
-            body = decode_answer(response.status_code, content, response.headers, request)
-        except QwenASRThrottledError as error:
-            if budget:
-                budget.on_throttled(error.retry_after)
-            raise
-        if budget:
-            budget.on_success()
-        return body
+        return _settle(budget, response.status_code, content, response.headers, request)
 
 
 class QwenASRAsyncHook(_HookBase):
@@ -504,15 +496,22 @@ class QwenASRAsyncHook(_HookBase):
             )
         except httpx.HTTPError as exc:
             raise _connection_error(request, exc) from None
-        try:
-            body = decode_answer(response.status_code, response.content, response.headers, request)
-        except QwenASRThrottledError as error:
-            if budget:
-                budget.on_throttled(error.retry_after)
-            raise
+        return _settle(budget, response.status_code, response.content, response.headers, request)
+
+
+def _settle(
+    budget: RateBudget | None, status: int, content: bytes, headers: Mapping[str, str], request: ApiRequest
+) -> dict[str, Any]:
+    """Decode an answer and tell the rate budget how it went (a 429 cuts the rate, else it climbs)."""
+    try:
+        body = decode_answer(status, content, headers, request)
+    except QwenASRThrottledError as error:
         if budget:
-            budget.on_success()
-        return body
+            budget.on_throttled(error.retry_after)
+        raise
+    if budget:
+        budget.on_success()
+    return body
 
 
 def _list_params(
