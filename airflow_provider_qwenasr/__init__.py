@@ -49,6 +49,31 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_qwenasr.triggers.qwen_asr"],
             }
         ],
+        "config": {
+            "qwen_asr": {
+                "description": "The Qwen-ASR provider's pages in the Airflow UI.",
+                "options": {
+                    "ui_enabled": {
+                        "description": "Show the Transcript tab and the Transcriptions page.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
+                    "ui_local_roots": {
+                        "description": (
+                            "Comma-separated folders from which the UI may serve local (file://) "
+                            "outputs. Empty: none, since a DAG author could otherwise name any file "
+                            "on the api-server. Object-store outputs are not affected."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/data/transcripts",
+                        "default": "",
+                    },
+                },
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "qwen_asr",

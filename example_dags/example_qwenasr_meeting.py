@@ -18,7 +18,9 @@ from airflow_provider_qwenasr.operators.qwen_asr import (
 from airflow_provider_qwenasr.sensors.qwen_asr import QwenASRTaskSensor
 
 AUDIO_URL = "https://dashscope.oss-cn-beijing.aliyuncs.com/audios/welcome.mp3"
-OUTPUT_PATH = "{{ var.value.get('qwenasr_output_path', 'file:///tmp/qwenasr') }}/meetings/{{ ds }}"
+OUTPUT_PATH = (
+    "{{ var.value.get('qwenasr_output_path', 'file:///tmp/qwenasr') }}/meetings/{{ dag_run.run_after | ds }}"
+)
 
 with DAG(
     dag_id="example_qwenasr_meeting",

@@ -1,0 +1,67 @@
+"""URLs of the app's pages and of the Airflow UI, built from the request so sub-paths keep working.
+
+``request.scope["root_path"]`` is the api-server's root path plus the mount prefix (``/qwen-asr``);
+links to the Airflow UI drop the prefix. Every path segment is percent-encoded here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+
+from airflow_provider_qwenasr.ui.plugin import URL_PREFIX
+
+__all__ = ["app_path", "download_path", "transcript_path", "ui_base", "ui_task_tab", "with_query"]
+
+#: The UI route of the Transcript tab (``url_route`` of the external view).
+TAB_ROUTE = "qwen-asr-transcript"
+
+
+def _seg(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def app_path(request: Request, *segments: Any) -> str:
+    """Absolute path of a page of this app."""
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return "/".join([root, *(_seg(s) for s in segments)])
+
+
+def ui_base(request: Request) -> str:
+    """Absolute path of the Airflow UI's root, ending with ``/``."""
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return root.removesuffix(URL_PREFIX) + "/"
+
+
+def with_query(path: str, params: Mapping[str, Any]) -> str:
+    """``path`` with the non-empty ``params`` as its query string."""
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{path}?{query}" if query else path
+
+
+def transcript_path(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
+    """Path of a task instance's transcript page (the tab's iframe)."""
+    return app_path(request, "ti", dag_id, run_id, task_id, map_index)
+
+
+def download_path(
+    request: Request, dag_id: str, run_id: str, task_id: str, map_index: int, index: int, fmt: str
+) -> str:
+    """Path of the download of one output."""
+    return app_path(request, "ti", dag_id, run_id, task_id, map_index, "files", index, fmt)
+
+
+def ui_task_tab(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
+    """The Airflow UI page of a task instance, opened on its Transcript tab."""
+    path = f"{ui_base(request)}dags/{_seg(dag_id)}/runs/{_seg(run_id)}/tasks/{_seg(task_id)}"
+    if map_index >= 0:
+        path += f"/mapped/{map_index}"
+    return f"{path}/plugin/{TAB_ROUTE}"
+
+
+def ui_run(request: Request, dag_id: str, run_id: str) -> str:
+    """The Airflow UI page of a DAG run."""
+    return f"{ui_base(request)}dags/{_seg(dag_id)}/runs/{_seg(run_id)}"

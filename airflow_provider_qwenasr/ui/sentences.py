@@ -1,0 +1,270 @@
+"""Sentences streamed out of a transcript output, one pass per page: rows, lanes and timeline segments.
+
+The ``jsonl`` output (one sentence a line) is preferred; without it the original DashScope ``json``
+document is streamed with ``ijson`` (words skipped). Either way memory stays bounded whatever the
+transcript's length: a page keeps ``size`` rows, and each lane keeps at most :data:`MAX_SEGMENTS`
+timeline segments, merged at the picture's resolution.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+__all__ = [
+    "MAX_SEGMENTS",
+    "Lane",
+    "Segment",
+    "SentenceRow",
+    "TranscriptPage",
+    "build_page",
+    "iter_json",
+    "iter_jsonl",
+    "lane_key",
+    "open_output",
+    "read_sentences",
+]
+
+#: Most timeline segments kept per lane; beyond it neighbours merge (the picture is ~1000 px wide).
+MAX_SEGMENTS = 2000
+#: Most distinct languages/emotions reported (a garbled result must not grow memory).
+MAX_LABELS = 50
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """One sentence as the UI shows it (words dropped)."""
+
+    channel_id: int
+    sentence_id: int | None
+    begin_time: int
+    end_time: int
+    text: str
+    language: str | None = None
+    emotion: str | None = None
+    speaker_id: int | None = None
+
+    @property
+    def lane(self) -> str:
+        """The key of the lane (channel, or channel and speaker) this sentence belongs to."""
+        return lane_key(self.channel_id, self.speaker_id)
+
+
+def lane_key(channel_id: int, speaker_id: int | None) -> str:
+    """``c0`` for channel 0, ``c0-s1`` for speaker 1 on channel 0: the ``lane`` query parameter."""
+    return f"c{channel_id}" if speaker_id is None else f"c{channel_id}-s{speaker_id}"
+
+
+@dataclass
+class Segment:
+    """A stretch of speech on the timeline, in ms, with the emotion shared by its sentences."""
+
+    begin: int
+    end: int
+    emotion: str | None
+
+
+@dataclass
+class Lane:
+    """One channel, or one speaker of a channel when the result is diarized."""
+
+    key: str
+    channel_id: int
+    speaker_id: int | None
+    sentences: int = 0
+    segments: list[Segment] = field(default_factory=list)
+
+    def label(self, several_channels: bool) -> str:
+        """``Channel 0``, ``Speaker 1``, or ``Ch 0 · Speaker 1`` when channels must be told apart."""
+        if self.speaker_id is None:
+            return f"Channel {self.channel_id}"
+        if several_channels:
+            return f"Ch {self.channel_id} · Speaker {self.speaker_id}"
+        return f"Speaker {self.speaker_id}"
+
+
+@dataclass
+class TranscriptPage:
+    """What one request shows: a page of rows plus everything learnt in the same pass."""
+
+    rows: list[SentenceRow]
+    total: int
+    page: int
+    size: int
+    lanes: list[Lane]
+    duration_ms: int
+    languages: list[str]
+    emotions: list[str]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the (filtered) sentences fill."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def several_channels(self) -> bool:
+        """Whether lanes span more than one channel."""
+        return len({lane.channel_id for lane in self.lanes}) > 1
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _row(record: dict[str, Any], channel_id: int) -> SentenceRow:
+    return SentenceRow(
+        channel_id=_int(record.get("channel_id", channel_id), channel_id),
+        sentence_id=_opt_int(record.get("sentence_id")),
+        begin_time=_int(record.get("begin_time")),
+        end_time=_int(record.get("end_time")),
+        text=str(record.get("text") or ""),
+        language=_opt_str(record.get("language")),
+        emotion=_opt_str(record.get("emotion")),
+        speaker_id=_opt_int(record.get("speaker_id")),
+    )
+
+
+def iter_jsonl(stream: IO[bytes]) -> Iterator[SentenceRow]:
+    """Sentences of a ``jsonl`` output. Binary lines: only ``\\n`` ends a record."""
+    for raw in stream:
+        if raw.strip():
+            record = json.loads(raw)
+            if isinstance(record, dict):
+                yield _row(record, 0)
+
+
+_TRANSCRIPT = "transcripts.item"
+_SENTENCE = "transcripts.item.sentences.item"
+_WORDS = "transcripts.item.sentences.item.words"
+
+
+def iter_json(stream: IO[bytes]) -> Iterator[SentenceRow]:
+    """Sentences of an original DashScope result document, streamed (``words`` never built)."""
+    import ijson
+
+    channel = -1
+    builder: Any = None
+    for prefix, event, value in ijson.parse(stream, use_float=True):
+        if builder is not None:
+            if prefix == _SENTENCE and event == "end_map":
+                builder.event(event, value)
+                yield _row(builder.value, channel)
+                builder = None
+            elif not (prefix.startswith(_WORDS) or (event == "map_key" and value == "words")):
+                builder.event(event, value)
+        elif prefix == _SENTENCE and event == "start_map":
+            builder = ijson.ObjectBuilder()
+            builder.event(event, value)
+        elif prefix == _TRANSCRIPT and event == "start_map":
+            channel += 1  # the transcript's position, until its channel_id says otherwise
+        elif prefix == f"{_TRANSCRIPT}.channel_id" and event == "number":
+            channel = int(value)
+
+
+def open_output(uri: str, conn_id: str | None) -> IO[bytes]:
+    """Open an output for binary reading through Airflow's ObjectStoragePath."""
+    from airflow.sdk import ObjectStoragePath
+
+    stream: IO[bytes] = ObjectStoragePath(uri, conn_id=conn_id).open("rb")
+    return stream
+
+
+def read_sentences(fmt: str, stream: IO[bytes]) -> Iterator[SentenceRow]:
+    """Sentences of an output in format ``fmt`` (``jsonl`` or ``json``)."""
+    return iter_jsonl(stream) if fmt == "jsonl" else iter_json(stream)
+
+
+class _LaneBuilder:
+    def __init__(self, lane: Lane, resolution: float) -> None:
+        self.lane = lane
+        self.resolution = resolution
+
+    def add(self, row: SentenceRow) -> None:
+        lane = self.lane
+        lane.sentences += 1
+        end = max(row.end_time, row.begin_time)
+        last = lane.segments[-1] if lane.segments else None
+        if last is not None and last.emotion == row.emotion and row.begin_time - last.end <= self.resolution:
+            last.end = max(last.end, end)
+            return
+        lane.segments.append(Segment(row.begin_time, end, row.emotion))
+        if len(lane.segments) > MAX_SEGMENTS:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        # Halve the segments: merge each pair, keeping the longer one's emotion.
+        merged: list[Segment] = []
+        segments = self.lane.segments
+        for i in range(0, len(segments), 2):
+            pair = segments[i : i + 2]
+            longest = max(pair, key=lambda s: s.end - s.begin)
+            merged.append(Segment(pair[0].begin, max(s.end for s in pair), longest.emotion))
+        self.lane.segments = merged
+        self.resolution *= 2
+
+
+def build_page(
+    rows: Iterable[SentenceRow],
+    *,
+    lane: str | None = None,
+    page: int = 1,
+    size: int = 100,
+    duration_ms: int | None = None,
+) -> TranscriptPage:
+    """Consume ``rows`` once: keep page ``page`` of the rows in ``lane`` (all when None), count them,
+    and collect lanes, timeline segments, languages and emotions.
+
+    :param duration_ms: the audio's duration (from the manifest) sets the timeline's resolution;
+        without it the last sentence's end is used.
+    """
+    resolution = (duration_ms / 1000) if duration_ms else 100.0
+    start = (max(page, 1) - 1) * size
+    kept: list[SentenceRow] = []
+    total = 0
+    lanes: dict[str, _LaneBuilder] = {}
+    languages: dict[str, None] = {}
+    emotions: dict[str, None] = {}
+    last_end = 0
+    for row in rows:
+        builder = lanes.get(row.lane)
+        if builder is None:
+            builder = lanes[row.lane] = _LaneBuilder(
+                Lane(row.lane, row.channel_id, row.speaker_id), resolution
+            )
+        builder.add(row)
+        last_end = max(last_end, row.end_time)
+        if row.language and len(languages) < MAX_LABELS:
+            languages[row.language] = None
+        if row.emotion and len(emotions) < MAX_LABELS:
+            emotions[row.emotion] = None
+        if lane is None or row.lane == lane:
+            if start <= total < start + size:
+                kept.append(row)
+            total += 1
+    ordered = sorted(
+        (b.lane for b in lanes.values()),
+        key=lambda ln: (ln.channel_id, -1 if ln.speaker_id is None else ln.speaker_id),
+    )
+    return TranscriptPage(
+        rows=kept,
+        total=total,
+        page=max(page, 1),
+        size=size,
+        lanes=ordered,
+        duration_ms=max(duration_ms or 0, last_end),
+        languages=list(languages),
+        emotions=list(emotions),
+    )
