@@ -159,9 +159,14 @@ class QwenASRServerError(QwenASRApiError):
 
 
 class QwenASRConnectionError(QwenASRError):
-    """Raised when no complete answer arrived: refused, reset, timed out or truncated."""
+    """Raised when no complete answer arrived: refused, reset, timed out or truncated.
+
+    ``request_sent`` is False only when the connection itself failed (refused, connect timeout), so
+    the service cannot have acted on the request; a billed submit may then be sent again safely.
+    """
 
     is_transient = True
+    request_sent = True
 
 
 class QwenASRSubmitUnknownError(QwenASRError):

@@ -14,6 +14,9 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.emulator import EmulatorServer
 
+# Fails the session if the test API key or a signed URL's signature shows up in any log or output.
+pytest_plugins = ["tests.security.secret_scan"]
+
 #: The key every test uses against the emulator. It is long enough for Airflow's secret masker.
 EMULATOR_API_KEY = "sk-emulator-test-key-0123456789"
 

@@ -30,13 +30,14 @@ from airflow_provider_qwenasr.exceptions import (
     redact_url,
 )
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
-from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage
+from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
 from airflow_provider_qwenasr.protocol import (
     ApiRequest,
     ApiSettings,
     backoff_delay,
     build_submit_body,
     decode_answer,
+    parse_retry_after,
 )
 from airflow_provider_qwenasr.rate import RateBudget, budget_for
 
@@ -57,6 +58,9 @@ DEFAULT_MAX_RETRIES = 5
 #: A result file larger than this is refused (bytes); fetch operators may raise it.
 DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024
 _RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
+#: After a submit that got no answer, the task list is read this many times, spread over twice the
+#: read timeout (the service may still create the task after the client gave up).
+NO_ANSWER_LIST_CHECKS = 6
 _SERVICE_TZ = timezone(timedelta(hours=8))
 
 
@@ -147,11 +151,12 @@ class QwenASRHook(_HookBase):
     ) -> AsrTask:
         """Submit one transcription task and return it (``PENDING``), sending the billed POST once.
 
-        A 429 means the service refused the submit, so it is retried with backoff. When the outcome
-        is unknown (connection lost, timeout, 5xx, a garbled answer), the task list is searched for a
-        task of this model created since the submit began: none found means nothing was billed and
-        the submit is sent again (once per retry); any found raises
-        :class:`QwenASRSubmitUnknownError` naming them, rather than risk a second billed task.
+        A 429 or a refused connection means the service never took the submit, so it is sent again
+        with backoff. When the outcome is unknown (a 5xx, or no complete answer: timeout, reset,
+        truncated or garbled), the task list is searched for a task of this model created since the
+        submit began (and watched for twice the read timeout when no answer came, since the service
+        may still create it): none found means nothing was billed and the submit is sent again; any
+        found raises :class:`QwenASRSubmitUnknownError` naming them, rather than risk paying twice.
 
         :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model
             (``file_urls``, up to 100).
@@ -172,33 +177,53 @@ class QwenASRHook(_HookBase):
             started = time.time()
             try:
                 return AsrTask.from_response(self._send_once(request))
-            except QwenASRThrottledError as error:
-                if attempt >= self.max_retries:
-                    raise
-                delay = self._delay(attempt, error)
-                self.log.warning(
-                    "Submit throttled (%s); the service refused it, retrying in %.1fs", error.code, delay
-                )
             except QwenASRError as error:
                 if not error.is_transient:
                     raise
-                self._reconcile_lost_submit(body["model"], started, error)
+                if not _never_arrived(error):
+                    # The service may have created the task: look before sending anything again.
+                    self._reconcile_lost_submit(body["model"], started, error)
                 if attempt >= self.max_retries:
                     raise
                 delay = self._delay(attempt, error)
                 self.log.warning(
-                    "Submit got no answer and no task was created; sending it again in %.1fs", delay
+                    "Submit %s; no task was created, so it is sent again in %.2fs",
+                    error.code or error.message,
+                    delay,
                 )
             attempt += 1
             time.sleep(delay)
 
     def _reconcile_lost_submit(self, model: str, started: float, error: QwenASRError) -> None:
-        """Look for the task a submit without answer may have created; raise if one may exist."""
+        """Look for the task a submit without answer may have created; raise if one may exist.
+
+        A gateway error (5xx) was answered: one look at the task list suffices. A request that got no
+        answer (timed out, reset, cut short) may still be running on the service, which can create
+        the task after the client gave up: the list is watched for twice the read timeout before
+        concluding that nothing was created.
+        """
+        checks = NO_ANSWER_LIST_CHECKS if isinstance(error, QwenASRConnectionError) else 1
+        spacing = 2 * self.timeout[1] / (checks - 1) if checks > 1 else 0.0
         # The service needs a moment before a new task shows in the list.
         time.sleep(min(2.0, self.retry_base_delay * 2))
+        for check in range(checks):
+            if check:
+                time.sleep(spacing)
+            candidates = self._tasks_created_since(model, started, error)
+            if candidates:
+                ids = ", ".join(c.task_id for c in candidates[:10])
+                raise QwenASRSubmitUnknownError(
+                    f"The submit got no answer ({error.message}); {len(candidates)} {model} task(s) "
+                    f"created since it began may be it: {ids}",
+                    hint="Not resubmitted, to avoid paying twice. Other submits of this model at the same "
+                    "time show here too: check each in the DashScope console before passing one as "
+                    "asr_task_id; otherwise clear the task instance to submit again",
+                ) from error
+
+    def _tasks_created_since(self, model: str, started: float, error: QwenASRError) -> list[TaskListItem]:
         since_ms = int((started - 5.0) * 1000)
         try:
-            candidates = [
+            return [
                 item
                 for item in self.iter_tasks(
                     start_time=datetime.fromtimestamp(started - 60, timezone.utc),
@@ -214,27 +239,24 @@ class QwenASRHook(_HookBase):
                 hint="Check the DashScope console for a task created just now before submitting again; "
                 "pass its id as asr_task_id to reuse it",
             ) from error
-        if candidates:
-            ids = ", ".join(c.task_id for c in candidates[:10])
-            raise QwenASRSubmitUnknownError(
-                f"The submit got no answer ({error.message}); {len(candidates)} {model} task(s) created "
-                f"since it began may be it: {ids}",
-                hint="Not resubmitted, to avoid paying twice. If one is yours, pass it as asr_task_id; "
-                "otherwise clear the task and retry",
-            ) from error
 
     def get_task(self, task_id: str) -> AsrTask:
         """Query a task (retried on transient errors). ``UNKNOWN`` comes back as a status, not an error."""
         return AsrTask.from_response(self._send(ApiRequest.query(self.settings, task_id)))
 
     def cancel_task(self, task_id: str) -> bool:
-        """Cancel a PENDING task. Returns False, without raising, when it is no longer PENDING."""
+        """Cancel a PENDING task; True when the task is CANCELED (by this call or an earlier one).
+
+        Returns False, without raising, for a task that is running or finished.
+        """
         try:
             self._send(ApiRequest.cancel(self.settings, task_id))
         except QwenASRApiError as error:
-            if error.code == "UnsupportedOperation":
-                return False
-            raise
+            if error.code != "UnsupportedOperation":
+                raise
+            # Not PENDING now; but if an earlier attempt's answer was lost, it was this call that
+            # canceled it.
+            return self.get_task(task_id).status is TaskStatus.CANCELED
         return True
 
     def list_tasks(
@@ -302,11 +324,11 @@ class QwenASRHook(_HookBase):
             ) from None
         with response:
             if response.status_code != 200:
-                raise _result_error(response.status_code, response.content[:4096], shown)
+                raise _result_error(response.status_code, response.content[:4096], response.headers, shown)
             announced = response.headers.get("Content-Length")
             if announced and announced.isdigit() and int(announced) > max_bytes:
                 raise QwenASRResultError(
-                    f"The result file is {int(announced):,} bytes, over the limit of {max_bytes:,}",
+                    f"The result file is {int(announced):,} bytes, over the limit of {max_bytes:,} bytes",
                     hint="Raise max_result_bytes on the operator if this is expected",
                 )
             yield _counted_chunks(response, chunk_size, max_bytes, announced, shown)
@@ -329,11 +351,11 @@ class QwenASRHook(_HookBase):
                         written += len(chunk)
                 sink.flush()
                 return written
-            except QwenASRConnectionError as error:
-                if attempt >= self.max_retries:
+            except QwenASRError as error:
+                if not error.is_transient or attempt >= self.max_retries:
                     raise
                 delay = self._delay(attempt, error)
-                self.log.warning("Result download failed (%s); retrying in %.1fs", error.message, delay)
+                self.log.warning("Result download failed (%s); retrying in %.2fs", error.message, delay)
                 attempt += 1
                 time.sleep(delay)
 
@@ -452,14 +474,14 @@ class QwenASRAsyncHook(_HookBase):
         return AsrTask.from_response(await self._send(ApiRequest.query(settings, task_id), retry=retry))
 
     async def cancel_task(self, task_id: str) -> bool:
-        """Cancel a PENDING task; False when it is no longer PENDING."""
+        """Cancel a PENDING task; True when it is CANCELED, False when running or finished."""
         settings = await self.get_settings()
         try:
             await self._send(ApiRequest.cancel(settings, task_id), retry=True)
         except QwenASRApiError as error:
-            if error.code == "UnsupportedOperation":
-                return False
-            raise
+            if error.code != "UnsupportedOperation":
+                raise
+            return (await self.get_task(task_id)).status is TaskStatus.CANCELED
         return True
 
     async def _send(self, request: ApiRequest, *, retry: bool) -> dict[str, Any]:
@@ -497,6 +519,13 @@ class QwenASRAsyncHook(_HookBase):
         except httpx.HTTPError as exc:
             raise _connection_error(request, exc) from None
         return _settle(budget, response.status_code, response.content, response.headers, request)
+
+
+def _never_arrived(error: QwenASRError) -> bool:
+    """Whether the request provably never reached the service: refused, or throttled (429)."""
+    if isinstance(error, QwenASRThrottledError):
+        return True
+    return isinstance(error, QwenASRConnectionError) and not error.request_sent
 
 
 def _settle(
@@ -537,14 +566,29 @@ def _list_params(
 def _connection_error(request: ApiRequest, exc: Exception) -> QwenASRConnectionError:
     """Translate a requests/httpx transport failure (never with a URL's query in the text)."""
     kind = type(exc).__name__
-    return QwenASRConnectionError(
+    error = QwenASRConnectionError(
         f"DashScope {request.endpoint} got no complete answer ({kind})",
         task_id=request.task_id,
         hint=f"Check that {redact_url(request.url)} is reachable; reads are retried automatically",
     )
+    error.request_sent = not _failed_to_connect(exc)
+    return error
 
 
-def _result_error(status: int, content: bytes, shown_url: str) -> QwenASRError:
+def _failed_to_connect(exc: Exception) -> bool:
+    """Whether the connection itself failed, so the request cannot have been sent."""
+    import httpx
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, (requests.ConnectTimeout, httpx.ConnectError, httpx.ConnectTimeout)):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _result_error(status: int, content: bytes, headers: Mapping[str, str], shown_url: str) -> QwenASRError:
+    """Translate a refused result download (OSS answers with an XML error document)."""
     import re
 
     match = re.search(rb"<Code>([^<]+)</Code>", content)
@@ -557,7 +601,14 @@ def _result_error(status: int, content: bytes, shown_url: str) -> QwenASRError:
             hint="Result links expire 24 h after the task ended and cannot be renewed; "
             "transcribe the audio again to get a new result",
         )
-    if status >= 500 or status == 429:
+    if status == 429:
+        return QwenASRThrottledError(
+            "The result download was throttled (HTTP 429)",
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            code=code,
+            http_status=status,
+        )
+    if status >= 500:
         return QwenASRConnectionError(
             f"The result download failed with HTTP {status}", code=code, http_status=status
         )

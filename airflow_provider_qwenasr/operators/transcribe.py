@@ -75,9 +75,11 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
 
     def execute(self, context: Context) -> Any:
         """Check the output options before anything is billed, then submit, wait and fetch."""
-        from airflow_provider_qwenasr.results.fetch import normalize_formats
+        from airflow_provider_qwenasr.results.fetch import check_output_target, normalize_formats
 
         normalize_formats(self.output_formats)
+        if self.output_path:
+            check_output_target(self.output_path, self.output_conn_id or None)
         return super().execute(context)
 
     def on_success(self, context: Context, asr_task_id: str, task: AsrTask | None) -> Any:

@@ -1,0 +1,153 @@
+"""``FetchTranscriptionOperator``: a finished task's transcript into XCom and object storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_qwenasr.results.fetch import (
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_MAX_XCOM_BYTES,
+    DEFAULT_OUTPUT_FORMATS,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+
+__all__ = ["FetchTranscriptionOperator", "attach_outlet_events"]
+
+
+class FetchTranscriptionOperator(BaseOperator):
+    """Fetch the results of a finished DashScope transcription task and write them where they are used.
+
+    The task is queried again for a fresh signed result URL (the URL itself never travels through
+    XCom or trigger events), each file's result is streamed to a local temporary file, rendered in the
+    requested formats, and written to ``output_path`` atomically as
+    ``{output_path}/{asr_task_id}/{stem}.{ext}``, where ``stem`` comes from the input file's name.
+    The return value (XCom) is a small manifest: statistics per file and the URIs written. See
+    ``docs/fetch.md`` for the naming rule, the manifest and the errors.
+
+    With Asset outlets, each ``Asset`` outlet's event gets ``{"asr_task_id", "outputs",
+    "output_conn_id"}`` as extra, and each ``AssetAlias`` outlet gets one event per written URI.
+
+    :param asr_task_id: the DashScope task id (templated), e.g. ``submit.output``.
+    :param qwen_asr_conn_id: the ``qwen_asr`` connection.
+    :param output_path: where to write (templated): an ``ObjectStoragePath`` URI such as
+        ``s3://bucket/transcripts/{{ ds }}`` or ``file:///data/out``. ``None`` writes nothing.
+    :param output_conn_id: the connection of the object store, e.g. an ``aws`` connection.
+    :param output_formats: any of ``json`` (the original bytes), ``txt``, ``srt``, ``vtt``, ``jsonl``
+        (templated; a comma-separated string works too).
+    :param xcom_output: ``manifest`` (default), ``text`` (adds each file's text) or ``full`` (adds each
+        file's whole parsed result).
+    :param max_xcom_bytes: a ``text`` or ``full`` return value above this many bytes is refused with
+        an error (the outputs already written are kept and named in it).
+    :param max_result_bytes: a result file above this many bytes is refused.
+    :param allow_partial_failure: for Fun-ASR tasks where some files failed: True returns a manifest
+        with each file's status; False fails the task after writing the outputs of the good files.
+    :param format_options: renderer options per format, e.g. ``{"srt": {"max_line_chars": 32}}``.
+    :param hook_params: extra keyword arguments for :class:`QwenASRHook` (``max_retries``, ``timeout``…).
+    """
+
+    template_fields: Sequence[str] = ("asr_task_id", "output_path", "output_formats", "output_conn_id")
+    ui_color = "#e8f4ff"
+
+    def __init__(
+        self,
+        *,
+        asr_task_id: str,
+        qwen_asr_conn_id: str = "qwen_asr_default",
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        output_formats: Sequence[str] | str = DEFAULT_OUTPUT_FORMATS,
+        xcom_output: str = "manifest",
+        max_xcom_bytes: int = DEFAULT_MAX_XCOM_BYTES,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        allow_partial_failure: bool = True,
+        format_options: Mapping[str, Mapping[str, Any]] | None = None,
+        hook_params: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asr_task_id = asr_task_id
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
+        self.output_formats = output_formats
+        self.xcom_output = xcom_output
+        self.max_xcom_bytes = max_xcom_bytes
+        self.max_result_bytes = max_result_bytes
+        self.allow_partial_failure = allow_partial_failure
+        self.format_options = format_options
+        self.hook_params = dict(hook_params or {})
+
+    @property
+    def hook(self) -> QwenASRHook:
+        """A new hook on ``qwen_asr_conn_id`` (one per call: hooks hold a session per run)."""
+        from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+
+        return QwenASRHook(self.qwen_asr_conn_id, **self.hook_params)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Query the task, fetch and write its results, and return the manifest."""
+        from airflow_provider_qwenasr.protocol import validate_task_id
+        from airflow_provider_qwenasr.results.fetch import (
+            check_output_target,
+            fetch_transcription_outputs,
+            normalize_formats,
+        )
+
+        asr_task_id = validate_task_id(self.asr_task_id)
+        # Checked before the query, so a typo fails without touching the service.
+        formats = normalize_formats(self.output_formats)
+        if self.output_path:
+            check_output_target(self.output_path, self.output_conn_id or None)
+        hook = self.hook
+        try:
+            task = hook.get_task(asr_task_id)
+            manifest = fetch_transcription_outputs(
+                hook,
+                task,
+                output_path=self.output_path or None,
+                output_conn_id=self.output_conn_id or None,
+                output_formats=formats,
+                xcom_output=self.xcom_output,
+                max_xcom_bytes=self.max_xcom_bytes,
+                max_result_bytes=self.max_result_bytes,
+                allow_partial_failure=self.allow_partial_failure,
+                format_options=self.format_options,
+                log=self.log,
+            )
+        finally:
+            hook.close()
+        attach_outlet_events(self, context, manifest)
+        return manifest
+
+
+def attach_outlet_events(operator: BaseOperator, context: Context, manifest: Mapping[str, Any]) -> None:
+    """Put the written URIs on the operator's outlet events, so downstream DAGs can use them.
+
+    Each ``Asset`` outlet's event gets ``{"asr_task_id", "outputs", "output_conn_id"}`` as extra;
+    each ``AssetAlias`` outlet gets one event per written URI.
+    """
+    if not operator.outlets:
+        return
+    from airflow.sdk import Asset, AssetAlias
+
+    events = context.get("outlet_events")
+    if events is None:
+        return
+    extra = {
+        "asr_task_id": manifest["asr_task_id"],
+        "outputs": list(manifest["outputs"]),
+        "output_conn_id": manifest["output_conn_id"],
+    }
+    for outlet in operator.outlets:
+        if isinstance(outlet, AssetAlias):
+            for uri in manifest["outputs"]:
+                events[outlet].add(Asset(uri=uri), extra={"asr_task_id": manifest["asr_task_id"]})
+        elif isinstance(outlet, Asset):
+            events[outlet].extra.update(extra)
