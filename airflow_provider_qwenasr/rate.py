@@ -6,21 +6,26 @@ itself without coordination, the way TCP does:
 
 * it starts at ``query_qps / expected_processes`` (the ceiling, never exceeded);
 * on a 429 it halves its rate (at most once per second, so one burst of 429s counts once) and
-  honours ``Retry-After`` when the service sends one;
+  pauses for ``Retry-After`` when the service sends one;
 * while queries succeed it adds the rate back slowly (``increase_per_second`` per second), up to
   the ceiling.
 
-Callers take a slot with :meth:`RateBudget.reserve` (sync) or :meth:`RateBudget.acquire` (async).
-Slots are handed out first come, first served, and callers come when their poll is due, so a cut rate
-delays every waiting task a little instead of starving some. The budget holds no connection and no
-loop: it is plain arithmetic under a lock, safe for threads and for any number of event loops.
+Async callers (triggers) queue in :meth:`RateBudget.acquire`; one pacer per event loop releases them
+in arrival order, one every ``1 / rate`` seconds at the rate *of that moment*. Triggers arrive when
+their poll is due, so a cut rate delays every waiting task a little instead of starving some, and a
+cut applies at once: no slot is ever booked ahead at an old rate (booking ahead let a backlog of
+waiters keep drawing 429s long after a cut). Sync callers (workers: a handful of threads) take the
+next slot with :meth:`RateBudget.reserve`. The budget holds no connection; its arithmetic is done
+under a lock, safe for threads and any number of event loops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,7 +53,7 @@ class RateBudget:
         ceiling: float,
         *,
         minimum: float = 0.2,
-        increase_per_second: float = 0.25,
+        increase_per_second: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if ceiling <= 0:
@@ -61,6 +66,9 @@ class RateBudget:
         self._rate = self.ceiling
         self._next_slot = 0.0
         self._last_cut = -1e9
+        self._pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pacer] = (
+            weakref.WeakKeyDictionary()
+        )
         self.counters = _Counters()
 
     @property
@@ -77,11 +85,23 @@ class RateBudget:
             self.counters.granted += 1
             return slot - now
 
+    def _try_take(self) -> float:
+        """Take the slot if it is due (return 0), else return how long until it is; books nothing."""
+        with self._lock:
+            now = self._clock()
+            if now < self._next_slot:
+                return self._next_slot - now
+            self._next_slot = now + 1.0 / self._rate
+            self.counters.granted += 1
+            return 0.0
+
     async def acquire(self) -> None:
-        """Wait (without blocking the event loop) until a slot is ours."""
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        """Wait (without blocking the event loop) until a slot is ours, in arrival order."""
+        loop = asyncio.get_running_loop()
+        pacer = self._pacers.get(loop)
+        if pacer is None:
+            pacer = self._pacers[loop] = _Pacer(self)
+        await pacer.wait()
 
     def acquire_blocking(self) -> None:
         """Wait (blocking this thread) until a slot is ours: for workers, never for triggers."""
@@ -108,6 +128,40 @@ class RateBudget:
             pause = retry_after if retry_after is not None else 1.0 / self._rate
             self._next_slot = max(self._next_slot, now + pause)
 
+    def set_ceiling(self, ceiling: float) -> None:
+        """Lower (or raise) the ceiling; the current rate is clipped to it."""
+        with self._lock:
+            self.ceiling = float(ceiling)
+            self._rate = min(self._rate, self.ceiling)
+
+
+class _Pacer:
+    """One loop's queue of waiters for a budget, released one slot at a time by a single task."""
+
+    def __init__(self, budget: RateBudget) -> None:
+        self._budget = budget
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._task: asyncio.Task[None] | None = None
+
+    async def wait(self) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._release())
+        await future
+
+    async def _release(self) -> None:
+        while self._waiters:
+            if self._waiters[0].done():  # cancelled while queued: its slot goes to the next one
+                self._waiters.popleft()
+                continue
+            delay = self._budget._try_take()
+            if delay > 0:
+                # Re-checked after the sleep: a 429 may have pushed the slot, or the rate changed.
+                await asyncio.sleep(delay)
+                continue
+            self._waiters.popleft().set_result(None)
+
 
 _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
@@ -123,8 +177,7 @@ def budget_for(host: str, key_fingerprint: str, ceiling: float) -> RateBudget:
         if budget is None:
             budget = _budgets[(host, key_fingerprint)] = RateBudget(ceiling)
         elif ceiling < budget.ceiling:
-            budget.ceiling = ceiling
-            budget._rate = min(budget._rate, ceiling)
+            budget.set_ceiling(ceiling)
         return budget
 
 

@@ -464,8 +464,13 @@ class QwenASRAsyncHook(_HookBase):
     async def get_settings(self) -> ApiSettings:
         """The connection, read once per hook, asynchronously."""
         if self._settings is None:
-            conn = await self.aget_connection(self.qwen_asr_conn_id)
-            self._settings = settings_from_connection(conn, self.qwen_asr_conn_id)
+            from airflow_provider_qwenasr.hooks.pool import shared_settings
+
+            async def lookup() -> ApiSettings:
+                conn = await self.aget_connection(self.qwen_asr_conn_id)
+                return settings_from_connection(conn, self.qwen_asr_conn_id)
+
+            self._settings = await shared_settings(self.qwen_asr_conn_id, lookup)
         return self._settings
 
     async def get_task(self, task_id: str, *, retry: bool = True) -> AsrTask:
@@ -501,21 +506,21 @@ class QwenASRAsyncHook(_HookBase):
     async def _send_once(self, request: ApiRequest) -> dict[str, Any]:
         import httpx
 
-        from airflow_provider_qwenasr.hooks.pool import shared_async_client
+        from airflow_provider_qwenasr.hooks.pool import host_pool
 
         settings = await self.get_settings()
         budget = self._budget(settings) if request.endpoint in _RATED_ENDPOINTS else None
         if budget:
             await budget.acquire()
-        client = shared_async_client(settings.host, self.timeout)
         try:
-            response = await client.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                params=request.params,
-                json=request.json,
-            )
+            async with host_pool(settings.host, self.timeout).slot() as client:
+                response = await client.request(
+                    request.method,
+                    request.url,
+                    headers=dict(request.headers),
+                    params=request.params,
+                    json=request.json,
+                )
         except httpx.HTTPError as exc:
             raise _connection_error(request, exc) from None
         return _settle(budget, response.status_code, response.content, response.headers, request)

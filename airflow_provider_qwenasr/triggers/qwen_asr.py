@@ -35,9 +35,10 @@ class TerminationReason(str, enum.Enum):
 class QwenASRTaskTrigger(BaseTrigger):
     """Poll one DashScope task until it ends, then fire exactly one event.
 
-    Polls start ``poll_interval`` apart and stretch by half each poll up to ``max_poll_interval``
-    (with ±10 % jitter, so thousands of triggers do not poll in lockstep), and shrink back when the
-    status changes. Every trigger in the triggerer shares one connection pool and one AIMD query
+    The first poll comes at a random moment within ``poll_interval``; later polls start
+    ``poll_interval`` apart and stretch by half each poll up to ``max_poll_interval`` (with ±10 %
+    jitter, so thousands of triggers do not poll in lockstep), and shrink back when the status
+    changes. Every trigger in the triggerer shares one connection pool and one AIMD query
     budget per API host and key (:mod:`airflow_provider_qwenasr.rate`). 429s, 5xx and dropped
     connections are transient: the trigger waits and polls again until ``deadline``.
 
@@ -87,6 +88,11 @@ class QwenASRTaskTrigger(BaseTrigger):
         last_status: TaskStatus | None = None
         interval = self.poll_interval
         transient_streak = 0
+        # The operator queried the task just before deferring, and a restarted triggerer re-creates
+        # every trigger at once: spread the first polls so they do not all land in one instant.
+        first_wait = self._next_wait(random.uniform(0, self.poll_interval))
+        if first_wait:
+            await asyncio.sleep(first_wait)
         while True:
             try:
                 # No retry inside the hook: this loop paces itself and honours the deadline.

@@ -25,7 +25,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRTaskExpiredError,
     QwenASRTaskFailedError,
 )
-from airflow_provider_qwenasr.hooks.pool import close_shared_clients, shared_async_client
+from airflow_provider_qwenasr.hooks.pool import close_shared_clients, host_pool
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRAsyncHook, QwenASRHook
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus, Transcription
 from airflow_provider_qwenasr.waiting import outcome_error, poll_until_done
@@ -286,7 +286,7 @@ async def test_async_hooks_share_one_client_per_host(qwen_conn: str, emulator: E
     for h in hooks:
         await h.get_task("t-1")
     settings = await hooks[0].get_settings()
-    assert shared_async_client(settings.host, (2.0, 5.0)) is shared_async_client(settings.host, (2.0, 5.0))
+    assert host_pool(settings.host, (2.0, 5.0)) is host_pool(settings.host, (2.0, 5.0))
     assert emulator.backend.stats.connections_opened == 1
     await close_shared_clients()
 
