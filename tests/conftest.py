@@ -79,7 +79,9 @@ def s3_server() -> Iterator[S3Server]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    conn_id = "aws_moto"
+    # One connection id per server: Airflow and fsspec cache a store's file system per connection,
+    # so a reused id would reach a server an earlier module already stopped.
+    conn_id = f"aws_moto_{port}"
     variable = f"AIRFLOW_CONN_{conn_id.upper()}"
     os.environ[variable] = json.dumps(
         {
