@@ -1,7 +1,9 @@
 """Render a transcription as plain text (txt), SubRip (srt), WebVTT (vtt) or JSON Lines (jsonl).
 
 Every renderer takes ``(channel_id, Sentence)`` pairs, as :meth:`Transcription.channel_sentences`
-yields them, and writes to a text stream, so a large result goes straight to a file. ``json`` is not
+yields them, and writes to a text stream, so a large result goes straight to a file. Memory stays
+bounded by a few sentences whatever their number: subtitle cues are put in time order and channels
+counted without holding the sentences (see :mod:`airflow_provider_qwenasr._spool`). ``json`` is not
 rendered here: it is the result document's original bytes, which the fetch operator copies. Subtitle
 text is made legal as cdown/srt's ``make_legal_content`` does, but never refused: whitespace runs
 (newlines included) become one space, so no cue holds a blank line, and ``-->`` becomes ``→``. The
@@ -18,9 +20,10 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from itertools import chain
+from operator import itemgetter
 from typing import Any, NamedTuple, TextIO
 
+from airflow_provider_qwenasr._spool import StartOrder, hold_first_channel
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.models import Sentence, Transcription
 
@@ -197,9 +200,13 @@ class _Cue(NamedTuple):
 
 def _cues(
     entries: Pairs, max_line_chars: int, max_lines: int, labeller: Callable[[int, Sentence], str]
-) -> list[_Cue]:
-    """Cut sentences into timed cues, sorted by start time; see :func:`write_srt` for the rules."""
-    cues: list[_Cue] = []
+) -> Iterator[tuple[int, list[_Cue]]]:
+    """Cut each sentence into timed cues; see :func:`write_srt` for the rules.
+
+    Yields ``(begin, cues)`` per sentence with text, in sentence order (not sorted): ``begin`` is the
+    sentence's repaired start, at or before every one of its cues, which is what lets
+    :class:`~airflow_provider_qwenasr._spool.StartOrder` sort them without holding them all.
+    """
     for channel, sentence in entries:
         # Replaced after collapsing, so removing whitespace cannot join "--" and ">" into a new arrow.
         text = _collapse(sentence.text).replace("-->", "→")
@@ -212,15 +219,24 @@ def _cues(
         chunks = _wrap(text, max_line_chars, _text_width(label), max_lines)
         end = max(end, begin + len(chunks))
         starts = _split_times(sentence, text, begin, end, [offset for _, offset in chunks])
-        for i, (lines, _) in enumerate(chunks):
-            stop = starts[i + 1] if i + 1 < len(chunks) else end
-            cues.append(_Cue(starts[i], stop, lines, label, sentence.speaker_id))
-    cues.sort(key=lambda cue: cue.start)
-    return cues
+        stops = [*starts[1:], end]
+        yield (
+            begin,
+            [
+                _Cue(starts[i], stops[i], lines, label, sentence.speaker_id)
+                for i, (lines, _) in enumerate(chunks)
+            ],
+        )
 
 
 def _write_cues(
-    entries: Pairs, out: TextIO, vtt: bool, max_line_chars: int, max_lines: int, speaker_labels: bool
+    entries: Pairs,
+    out: TextIO,
+    vtt: bool,
+    max_line_chars: int,
+    max_lines: int,
+    speaker_labels: bool,
+    multi_channel: bool | None,
 ) -> int:
     if max_line_chars < 2 or max_lines < 1:
         raise QwenASRInputError(
@@ -228,25 +244,43 @@ def _write_cues(
         )
     if vtt:
         out.write("WEBVTT\n\n")
-    items = list(entries)  # references only: cues must be sorted across channels, which arrive in turn
-    multi = len({channel for channel, _ in items}) > 1
+    if multi_channel is None:
+        # The label takes room on each cue's first line, so it must be known before any cue is cut.
+        multi_channel, entries = hold_first_channel(entries, itemgetter(0))
+    multi = multi_channel
 
     def label(channel: int, sentence: Sentence) -> str:
         speaker = None if vtt or not speaker_labels else sentence.speaker_id
         return (f"[ch{channel}] " if multi else "") + ("" if speaker is None else f"Speaker {speaker}: ")
 
     stamp = vtt_timestamp if vtt else srt_timestamp
-    count = 0
-    for count, cue in enumerate(_cues(items, max_line_chars, max_lines, label), start=1):
+
+    def block(cue: _Cue) -> str:
+        """The cue as written, but for its number (known once the cues are in order)."""
         voice = f"<v Speaker {cue.speaker}>" if vtt and speaker_labels and cue.speaker is not None else ""
         # WebVTT cue text is markup: a literal "<" or "&" would start a tag or an entity.
         text = html.escape("\n".join(cue.lines), quote=False) if vtt else "\n".join(cue.lines)
-        out.write(f"{count}\n{stamp(cue.start)} --> {stamp(cue.end)}\n{voice}{cue.label}{text}\n\n")
+        return f"{stamp(cue.start)} --> {stamp(cue.end)}\n{voice}{cue.label}{text}\n"
+
+    count = 0
+    # No cue is written before the last entry was read: a source failing halfway leaves no partial
+    # cue list behind (and the order of the first cue depends on every sentence).
+    with StartOrder() as order:
+        for begin, cues in _cues(entries, max_line_chars, max_lines, label):
+            order.add(begin, [(cue.start, block(cue)) for cue in cues])
+        for count, (_, text) in enumerate(order.sorted(), start=1):
+            out.write(f"{count}\n{text}\n")
     return count
 
 
 def write_srt(
-    entries: Pairs, out: TextIO, *, max_line_chars: int = 42, max_lines: int = 2, speaker_labels: bool = True
+    entries: Pairs,
+    out: TextIO,
+    *,
+    max_line_chars: int = 42,
+    max_lines: int = 2,
+    speaker_labels: bool = True,
+    multi_channel: bool | None = None,
 ) -> int:
     """Write SubRip subtitles, numbered from 1, and return how many cues were written.
 
@@ -258,20 +292,33 @@ def write_srt(
     channel and sentence order), which players expect and which interleaves channels; overlapping cues
     are kept, as two speakers or channels can talk at once and players show both.
 
+    Memory does not grow with the number of sentences: a cue waits in memory only while a later
+    sentence could still start before it, and when start times go back (the next channel) cues are
+    put in order through temporary files (see :class:`~airflow_provider_qwenasr._spool.StartOrder`).
+    Nothing but the WebVTT header is written to ``out`` before the last entry was read.
+
     :param entries: ``(channel_id, sentence)`` pairs, as :meth:`Transcription.channel_sentences` yields.
-        They are collected in a list (of references) to be sorted.
     :param out: the text stream to write to.
     :param max_line_chars: columns per line (a CJK character takes two).
     :param max_lines: lines per cue; a longer sentence becomes several cues, its time span divided at
         the start times of its words when they spell its text, else in proportion to the text.
     :param speaker_labels: whether to prefix diarized sentences with their speaker.
+    :param multi_channel: whether to label cues with their channel. ``None`` labels them when the
+        entries hold several channels, found by keeping the first channel's entries in a temporary
+        file until another channel appears; pass it when known (the fetch does, from its scan).
     :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
     """
-    return _write_cues(entries, out, False, max_line_chars, max_lines, speaker_labels)
+    return _write_cues(entries, out, False, max_line_chars, max_lines, speaker_labels, multi_channel)
 
 
 def write_vtt(
-    entries: Pairs, out: TextIO, *, max_line_chars: int = 42, max_lines: int = 2, speaker_labels: bool = True
+    entries: Pairs,
+    out: TextIO,
+    *,
+    max_line_chars: int = 42,
+    max_lines: int = 2,
+    speaker_labels: bool = True,
+    multi_channel: bool | None = None,
 ) -> int:
     """Write WebVTT subtitles (``WEBVTT`` header, cues numbered from 1); return how many cues were written.
 
@@ -281,7 +328,7 @@ def write_vtt(
 
     :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
     """
-    return _write_cues(entries, out, True, max_line_chars, max_lines, speaker_labels)
+    return _write_cues(entries, out, True, max_line_chars, max_lines, speaker_labels, multi_channel)
 
 
 def _join(left: str, right: str) -> str:
@@ -317,21 +364,15 @@ def write_txt(
     With a speaker id (diarization) and ``speaker_labels``, consecutive sentences of one speaker are
     joined into one ``Speaker N: …`` line. Paragraphs are separated by a blank line and headed
     ``[Channel N]`` when there are several channels. ``multi_channel=None`` finds out by holding the
-    first channel's lines until a second channel appears or the entries end; pass ``True``/``False``
-    when known to stream everything. Sentences with empty text are skipped; newlines in text become
-    spaces.
+    first channel's lines in a temporary file until a second channel appears or the entries end;
+    pass ``True``/``False`` when known to write lines as they come. Sentences with empty text are
+    skipped; newlines in text become spaces.
     """
     lines = _txt_lines(entries, speaker_labels)
-    held: list[tuple[int, str]] = []
     if multi_channel is None:
-        multi_channel = False
-        for channel, line in lines:
-            held.append((channel, line))
-            if channel != held[0][0]:
-                multi_channel = True
-                break
+        multi_channel, lines = hold_first_channel(lines, itemgetter(0))
     current: int | None = None
-    for channel, line in chain(held, lines):
+    for channel, line in lines:
         if channel != current:
             if current is not None:
                 out.write("\n")
@@ -389,8 +430,11 @@ def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
         raise QwenASRInputError("The json output is the original result document: copy it, do not render it")
     writer = _WRITERS[name]
     # Checked here, not left to a TypeError, so the message names what the format does take.
-    takes = [p.name for p in inspect.signature(writer).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    if unknown := sorted(set(options) - set(takes)):
+    parameters = inspect.signature(writer).parameters.values()
+    takes = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    # A writer taking **options (a wrapper, or a test double) takes whatever the fetch passes.
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    if not open_ended and (unknown := sorted(set(options) - set(takes))):
         raise QwenASRInputError(
             f"Unknown option(s) {unknown} for {name!r}; it takes: {', '.join(takes) or 'none'}"
         )
@@ -401,12 +445,17 @@ def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
 def render(fmt: str, transcription: Transcription, **options: Any) -> str:
     """Render a whole (small) transcription to a string; for large ones, :func:`write` to a file.
 
-    ``txt`` gets ``multi_channel`` from the number of transcripts unless given.
+    Unless given, ``txt`` gets ``multi_channel`` from the number of transcripts, and ``srt`` and
+    ``vtt`` from the number of channels with sentences (what they would find out themselves).
 
     :raises QwenASRInputError: as :func:`write`.
     """
-    if check_format(fmt) == "txt":
+    name = check_format(fmt)
+    if name == "txt":
         options.setdefault("multi_channel", len(transcription.transcripts) > 1)
+    elif name in ("srt", "vtt"):
+        channels = {t.channel_id for t in transcription.transcripts if t.sentences}
+        options.setdefault("multi_channel", len(channels) > 1)
     buffer = io.StringIO()
     write(fmt, transcription.channel_sentences(), buffer, **options)
     return buffer.getvalue()

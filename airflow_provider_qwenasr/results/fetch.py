@@ -10,8 +10,9 @@ one-shot transcribe operator both call it. For each file of the task that succee
 4. only when every rendering of the file succeeded, writes each one to object storage atomically
    (``results.storage``) as ``{output_path}/{asr_task_id}/{stem}.{ext}`` (``results.naming``).
 
-Memory stays bounded by one sentence (subtitles excepted, see ``docs/fetch.md``), whatever the size of
-the result. Errors name the task and the file, never a signed URL or the API key.
+Memory stays bounded by a few sentences, whatever the size of the result (subtitles sort their cues
+through temporary files; see ``docs/fetch.md``). Errors name the task and the file, never a signed URL
+or the API key.
 """
 
 from __future__ import annotations
@@ -462,8 +463,12 @@ class _Fetch:
                 rendered[fmt] = raw  # the original bytes, untouched
                 continue
             options = dict(self.options.get(fmt, {}))
-            # One channel known from the scan: the txt writer can stream instead of holding lines back.
+            # The channels with sentences, known from the scan, are exactly those the entries will
+            # hold: the subtitle writers need not spool the first channel to find out. For txt only
+            # "one channel" is certain (a channel whose sentences are all empty gives no paragraph).
             single = len({c.channel_id for c in stats.channels if c.sentence_count}) <= 1
+            if fmt in ("srt", "vtt") and "multi_channel" not in options:
+                options["multi_channel"] = not single
             if fmt == "txt" and single and "multi_channel" not in options:
                 options["multi_channel"] = False
             local = scratch / f"{name}.{fmt}"

@@ -360,3 +360,40 @@ def test_bad_destinations_fail_before_any_download(
             output_conn_id=output_conn_id,
         )
     assert hook.downloads == []
+
+
+@pytest.mark.parametrize(
+    "channels",
+    [
+        pytest.param([0], id="one-channel"),
+        pytest.param([1, 0, 2], id="three-channels"),
+        pytest.param([0, 0], id="one-id-twice"),
+    ],
+)
+def test_long_renderings_equal_the_renderers_on_the_model(tmp_path: Path, channels: list[int]) -> None:
+    """A generated result of thousands of sentences with words (several channels, whose cues
+    interleave) renders as formats.render does from the whole model: the channel labels the fetch
+    takes from its scan, and the cue order it gets without holding the sentences, change nothing."""
+    from airflow_provider_qwenasr.emulator.hints import audio_facts
+    from airflow_provider_qwenasr.emulator.results import write_result
+    from airflow_provider_qwenasr.models import Transcription
+
+    url = "https://audio.test/long.wav?audio_seconds=1500"
+    source = tmp_path / "source.json"
+    parameters = {"enable_words": True, "channel_id": channels}
+    write_result(source, "qwen3", url, audio_facts(url, "qwen3-asr-flash-filetrans", channels), parameters)
+    body = source.read_bytes()
+    fetch_transcription_outputs(
+        FakeHook({_signed("q"): [body]}),  # type: ignore[arg-type]
+        _qwen3_task(),
+        output_path=str(tmp_path / "out"),
+        output_formats=["txt", "srt", "vtt"],
+    )
+    model = Transcription.from_dict(json.loads(body))
+    assert len(model.sentences) > 200 * len(channels)
+    for fmt in ("txt", "srt", "vtt"):
+        written = (tmp_path / "out" / "task-q" / f"long.{fmt}").read_text(encoding="utf-8")
+        # render() heads txt paragraphs by the number of transcripts, the fetch (like write_txt left
+        # to itself) by the channels it sees: they differ only when one channel id is repeated.
+        options = {"multi_channel": len(set(channels)) > 1} if fmt == "txt" else {}
+        assert written == formats.render(fmt, model, **options), fmt
