@@ -1,7 +1,8 @@
 """Tests proving the e2e harness works, using only Airflow's own operators (no provider code).
 
-Each test starts real Airflow processes (api-server, scheduler, dag-processor, triggerer(s), and for
-the Celery test PostgreSQL, Redis and Celery workers) on 127.0.0.1 through ``AirflowDeployment``.
+Each test starts real Airflow processes (api-server, scheduler, dag-processor, triggerer) on 127.0.0.1
+through ``AirflowDeployment``. The PostgreSQL + Redis + Celery configuration with two triggerers is
+exercised by tests/e2e/test_scale_out.py, which also kills a triggerer holding triggers.
 """
 
 from __future__ import annotations
@@ -172,50 +173,6 @@ def test_local_executor_deferred_sensor_resumes_and_task_retries(
     # 4. stop() ends every process of the deployment (teardown would also do it).
     dep.stop()
     assert processes_with_env(MARKER_ENV, dep.deployment_id) == []
-
-
-@pytest.mark.e2e
-def test_celery_postgres_two_triggerers_survive_losing_one(
-    require_celery_stack: None, airflow_deployment: DeploymentFactory, e2e_dags_folder: Path, tmp_path: Path
-) -> None:
-    """PostgreSQL + Redis + CeleryExecutor with 2 triggerers and 2 workers; one triggerer dies midway."""
-    write_deferrable_dag(e2e_dags_folder, "e2e_harness_celery", sensors=4)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    dep = airflow_deployment(
-        dags_folder=e2e_dags_folder,
-        executor="CeleryExecutor",
-        database="postgres",
-        triggerers=2,
-        celery_workers=2,
-    )
-    assert len(dep.processes("triggerer")) >= 2
-    assert len(dep.processes("celery-worker")) >= 2
-
-    dep.unpause("e2e_harness_celery")
-    run_id = dep.trigger("e2e_harness_celery", conf={"wait_seconds": 25, "out_dir": str(out_dir)})
-    dep.wait_for_task_state("e2e_harness_celery", run_id, "wait_0", {"deferred"}, timeout=180)
-
-    # Kill the triggerer that actually runs wait_0's trigger: the other one must take it over.
-    def holder() -> int | None:
-        return dep.triggerer_index_of("e2e_harness_celery", run_id, "wait_0")
-
-    dep.wait_for(lambda: holder() is not None, timeout=120, what="a triggerer to pick up wait_0's trigger")
-    victim = holder()
-    assert victim is not None
-    dep.kill_component("triggerer", index=victim)
-
-    assert dep.wait_for_run("e2e_harness_celery", run_id, timeout=240) == "success"
-    for i in range(4):
-        assert "deferred" in dep.state_history("e2e_harness_celery", run_id, f"wait_{i}")
-    assert (out_dir / (run_id.replace(":", "_") + ".txt")).read_text() == run_id
-    survivor_log = dep.logs("triggerer", 1 - victim)
-    assert any(
-        "trigger completed" in line and f"{run_id}/wait_0" in line for line in survivor_log.splitlines()
-    ), "the surviving triggerer completed the orphaned trigger"
-    # Both Celery workers consumed from the broker (each logged that it is ready).
-    for i in range(2):
-        assert " ready." in dep.logs("celery-worker", i)
 
 
 # A process tree like Airflow's: a child in the parent's group, a child that moved to its own
