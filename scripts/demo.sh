@@ -16,10 +16,17 @@ port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
   --pending-seconds 1 --running-seconds 2 >"$demo/emulator.log" 2>&1 &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -fs "http://127.0.0.1:$port/emulator-api/clock" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+.venv/bin/python - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):  # up to 20 s for the emulator to answer
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/emulator-api/clock", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+else:
+    sys.exit("the emulator did not start; see .demo/emulator.log")
+PY
 
 export AIRFLOW_HOME=$demo/airflow
 export AIRFLOW__CORE__DAGS_FOLDER=$demo/dags
