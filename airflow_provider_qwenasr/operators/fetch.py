@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import BaseOperator
 
@@ -17,8 +17,15 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+    from airflow_provider_qwenasr.models import AsrTask
 
-__all__ = ["FetchTranscriptionOperator", "attach_outlet_events"]
+__all__ = [
+    "FetchOptions",
+    "FetchTranscriptionOperator",
+    "attach_outlet_events",
+    "check_fetch_options",
+    "fetch_outputs",
+]
 
 
 class FetchTranscriptionOperator(BaseOperator):
@@ -94,40 +101,83 @@ class FetchTranscriptionOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Query the task, fetch and write its results, and return the manifest."""
         from airflow_provider_qwenasr.protocol import validate_task_id
-        from airflow_provider_qwenasr.results.fetch import (
-            check_output_target,
-            fetch_transcription_outputs,
-            normalize_formats,
-        )
 
         asr_task_id = validate_task_id(self.asr_task_id)
         # Checked before the query, so a typo fails without touching the service.
-        formats = normalize_formats(self.output_formats)
-        if self.output_path:
-            check_output_target(self.output_path, self.output_conn_id or None)
+        check_fetch_options(self)
         hook = self.hook
         try:
-            task = hook.get_task(asr_task_id)
-            manifest = fetch_transcription_outputs(
-                hook,
-                task,
-                output_path=self.output_path or None,
-                output_conn_id=self.output_conn_id or None,
-                output_formats=formats,
-                xcom_output=self.xcom_output,
-                max_xcom_bytes=self.max_xcom_bytes,
-                max_result_bytes=self.max_result_bytes,
-                allow_partial_failure=self.allow_partial_failure,
-                format_options=self.format_options,
-                log=self.log,
-            )
+            return fetch_outputs(self, hook, hook.get_task(asr_task_id), context)
         finally:
             hook.close()
-        attach_outlet_events(self, context, manifest)
-        return manifest
 
 
-def attach_outlet_events(operator: BaseOperator, context: Context, manifest: Mapping[str, Any]) -> None:
+class FetchOptions(Protocol):
+    """What an operator that fetches results holds: the fetch operator and the one-shot operator."""
+
+    @property
+    def output_path(self) -> str | None: ...
+    @property
+    def output_conn_id(self) -> str | None: ...
+    @property
+    def output_formats(self) -> Sequence[str] | str: ...
+    @property
+    def xcom_output(self) -> str: ...
+    @property
+    def max_xcom_bytes(self) -> int: ...
+    @property
+    def max_result_bytes(self) -> int: ...
+    @property
+    def allow_partial_failure(self) -> bool: ...
+    @property
+    def format_options(self) -> Mapping[str, Mapping[str, Any]] | None: ...
+    @property
+    def outlets(self) -> Sequence[Any]: ...
+    @property
+    def log(self) -> Any: ...
+
+
+def check_fetch_options(operator: FetchOptions) -> tuple[str, ...]:
+    """Check the output formats and target (and its connection) before anything is queried or billed.
+
+    :raises QwenASRInputError: for an unknown format, a connection Airflow does not know or an
+        unusable output URI.
+    """
+    from airflow_provider_qwenasr.results.fetch import check_output_target, normalize_formats
+
+    formats = normalize_formats(operator.output_formats)
+    if operator.output_path:
+        check_output_target(operator.output_path, operator.output_conn_id or None)
+    return formats
+
+
+def fetch_outputs(
+    operator: FetchOptions, hook: QwenASRHook, task: AsrTask, context: Context
+) -> dict[str, Any]:
+    """Fetch a freshly queried task's results with the operator's options; return the manifest.
+
+    The written URIs also go onto the operator's outlet events (:func:`attach_outlet_events`).
+    """
+    from airflow_provider_qwenasr.results.fetch import fetch_transcription_outputs
+
+    manifest = fetch_transcription_outputs(
+        hook,
+        task,
+        output_path=operator.output_path or None,
+        output_conn_id=operator.output_conn_id or None,
+        output_formats=operator.output_formats,
+        xcom_output=operator.xcom_output,
+        max_xcom_bytes=operator.max_xcom_bytes,
+        max_result_bytes=operator.max_result_bytes,
+        allow_partial_failure=operator.allow_partial_failure,
+        format_options=operator.format_options,
+        log=operator.log,
+    )
+    attach_outlet_events(operator, context, manifest)
+    return manifest
+
+
+def attach_outlet_events(operator: FetchOptions, context: Context, manifest: Mapping[str, Any]) -> None:
     """Put the written URIs on the operator's outlet events, so downstream DAGs can use them.
 
     Each ``Asset`` outlet's event gets ``{"asr_task_id", "outputs", "output_conn_id"}`` as extra;

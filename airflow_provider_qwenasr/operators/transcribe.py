@@ -75,31 +75,14 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
 
     def execute(self, context: Context) -> Any:
         """Check the output options before anything is billed, then submit, wait and fetch."""
-        from airflow_provider_qwenasr.results.fetch import check_output_target, normalize_formats
+        from airflow_provider_qwenasr.operators.fetch import check_fetch_options
 
-        normalize_formats(self.output_formats)
-        if self.output_path:
-            check_output_target(self.output_path, self.output_conn_id or None)
+        check_fetch_options(self)
         return super().execute(context)
 
     def on_success(self, context: Context, asr_task_id: str, task: AsrTask | None) -> Any:
         """Fetch the finished task's results (from a fresh query) and return the manifest."""
-        from airflow_provider_qwenasr.operators.fetch import attach_outlet_events
-        from airflow_provider_qwenasr.results.fetch import fetch_transcription_outputs
+        from airflow_provider_qwenasr.operators.fetch import fetch_outputs
 
         fresh = task if task is not None and task.files else self.hook.get_task(asr_task_id)
-        manifest = fetch_transcription_outputs(
-            self.hook,
-            fresh,
-            output_path=self.output_path or None,
-            output_conn_id=self.output_conn_id or None,
-            output_formats=self.output_formats,
-            xcom_output=self.xcom_output,
-            max_xcom_bytes=self.max_xcom_bytes,
-            max_result_bytes=self.max_result_bytes,
-            allow_partial_failure=self.allow_partial_failure,
-            format_options=self.format_options,
-            log=self.log,
-        )
-        attach_outlet_events(self, context, manifest)
-        return manifest
+        return fetch_outputs(self, self.hook, fresh, context)
