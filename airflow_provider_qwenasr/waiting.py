@@ -28,46 +28,55 @@ _EXPIRED_HINT = (
 
 
 def outcome_error(task: AsrTask, *, allow_partial_failure: bool = True) -> QwenASRError | None:
-    """Return the error a terminal task stands for, or ``None`` when it succeeded.
+    """Return the error a terminal task stands for, or ``None`` when it succeeded (or still runs).
 
     A Fun-ASR task reports SUCCEEDED even when some (or all) of its files failed: all failed is a
     failure; some failed is one unless ``allow_partial_failure``.
     """
-    failed = [f.summary() for f in task.failed_files]
-    common: dict[str, Any] = {"task_id": task.task_id, "request_id": task.request_id}
-    if task.status is TaskStatus.SUCCEEDED:
-        if task.files and not task.succeeded_files:
-            first = task.failed_files[0] if task.failed_files else None
+    return _summary_error(task.summary(), allow_partial_failure=allow_partial_failure)
+
+
+def _summary_error(summary: Mapping[str, Any], *, allow_partial_failure: bool) -> QwenASRError | None:
+    """The error of a task summary (:meth:`AsrTask.summary`, which trigger events carry too)."""
+    status = TaskStatus.parse(summary.get("status"))
+    files: list[dict[str, Any]] = list(summary.get("files") or [])
+    failed = [f for f in files if f.get("status") == TaskStatus.FAILED.value]
+    first = failed[0] if failed else {}
+    common: dict[str, Any] = {"task_id": summary.get("asr_task_id"), "request_id": summary.get("request_id")}
+    if status is TaskStatus.SUCCEEDED:
+        if files and len(failed) == len(files):
             return QwenASRTaskFailedError(
                 "Every file of the transcription failed",
-                code=first.code if first else None,
-                service_message=first.message if first else None,
+                code=first.get("code"),
+                service_message=first.get("message"),
                 failed_files=failed,
-                hint="Check that each file URL is reachable from the internet and is audio",
+                hint=_failure_hint(first.get("code"))
+                or "Check that each file URL is reachable from the internet and is audio",
                 **common,
             )
         if failed and not allow_partial_failure:
             return QwenASRTaskFailedError(
-                f"{len(failed)} of {len(task.files)} files failed",
-                code=task.failed_files[0].code,
-                service_message=task.failed_files[0].message,
+                f"{len(failed)} of {len(files)} files failed",
+                code=first.get("code"),
+                service_message=first.get("message"),
                 failed_files=failed,
                 hint="Set allow_partial_failure=True to keep the transcripts of the other files",
                 **common,
             )
         return None
-    if task.status is TaskStatus.FAILED:
+    if status is TaskStatus.FAILED:
+        code = summary.get("code") or first.get("code")
         return QwenASRTaskFailedError(
             "The transcription failed",
-            code=task.code,
-            service_message=task.message,
+            code=code,
+            service_message=summary.get("message") or first.get("message"),
             failed_files=failed,
-            hint=_failure_hint(task.code),
+            hint=_failure_hint(code),
             **common,
         )
-    if task.status is TaskStatus.CANCELED:
+    if status is TaskStatus.CANCELED:
         return QwenASRTaskCanceledError("The transcription was canceled", **common)
-    if task.status is TaskStatus.UNKNOWN:
+    if status is TaskStatus.UNKNOWN:
         return QwenASRTaskExpiredError(
             "DashScope does not know this task (UNKNOWN)", hint=_EXPIRED_HINT, **common
         )
@@ -86,6 +95,15 @@ def _failure_hint(code: str | None) -> str | None:
     return None
 
 
+#: The trigger's terminal reasons, and the task status each stands for.
+_TERMINAL_EVENT_STATUS = {
+    "success": TaskStatus.SUCCEEDED.value,
+    "failed": TaskStatus.FAILED.value,
+    "canceled": TaskStatus.CANCELED.value,
+    "expired": TaskStatus.UNKNOWN.value,
+}
+
+
 def error_from_event(
     event: Mapping[str, Any] | None, *, allow_partial_failure: bool = True
 ) -> QwenASRError | None:
@@ -97,42 +115,24 @@ def error_from_event(
         return QwenASRError(f"The trigger sent an event this provider does not understand: {event!r}")
     status = event["status"]
     task_id = event.get("asr_task_id")
-    summary = event.get("task") or {}
+    if status in _TERMINAL_EVENT_STATUS:
+        # The trigger ended on a terminal task: the same rules as a task polled in the worker. An
+        # event without the task's summary (an older trigger) says enough to rebuild a minimal one.
+        summary = event.get("task")
+        if not isinstance(summary, Mapping):
+            summary = {
+                "asr_task_id": task_id,
+                "status": _TERMINAL_EVENT_STATUS[status],
+                "code": event.get("code"),
+                "message": event.get("message"),
+                "request_id": event.get("request_id"),
+            }
+        return _summary_error(summary, allow_partial_failure=allow_partial_failure)
     common: dict[str, Any] = {
         "task_id": task_id,
         "code": event.get("code"),
         "request_id": event.get("request_id"),
     }
-    if status == "success":
-        failed = [f for f in summary.get("files", []) if f.get("status") == "FAILED"]
-        if failed and not allow_partial_failure:
-            return QwenASRTaskFailedError(
-                f"{len(failed)} of {len(summary.get('files', []))} files failed",
-                failed_files=failed,
-                code=failed[0].get("code"),
-                service_message=failed[0].get("message"),
-                task_id=task_id,
-                request_id=event.get("request_id"),
-                hint="Set allow_partial_failure=True to keep the transcripts of the other files",
-            )
-        return None
-    if status == "failed":
-        failed = [f for f in summary.get("files", []) if f.get("status") == "FAILED"]
-        code = event.get("code") or (failed[0].get("code") if failed else None)
-        message = event.get("message") or (failed[0].get("message") if failed else None)
-        return QwenASRTaskFailedError(
-            "The transcription failed",
-            failed_files=failed,
-            hint=_failure_hint(code),
-            **{**common, "code": code},
-            service_message=message,
-        )
-    if status == "canceled":
-        return QwenASRTaskCanceledError("The transcription was canceled", **common)
-    if status == "expired":
-        return QwenASRTaskExpiredError(
-            "DashScope does not know this task (UNKNOWN)", hint=_EXPIRED_HINT, **common
-        )
     if status == "timeout":
         return QwenASRTimeoutError(
             f"Gave up waiting: {event.get('message')}",
