@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.deployment import AirflowDeployment
-from tests.e2e.services import MARKER_ENV, missing_services, processes_with_env
+from tests.e2e.lifecycle import stop_and_check
+from tests.e2e.services import missing_services
 
 DeploymentFactory = Callable[..., AirflowDeployment]
 
@@ -94,20 +95,6 @@ def airflow_deployment(tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
     yield make
 
     failed = _test_failed(request)
-    errors = []
-    for dep in reversed(deployments):
-        if failed:
-            # Printed output of teardown is shown in the failure report ("Captured stdout teardown").
-            print(f"\n===== e2e deployment {dep.base_dir} (test failed) =====\n{dep.describe(80)}")
-        try:
-            dep.stop()
-        except Exception as exc:
-            errors.append(f"{dep.base_dir}: {exc}")
-        # stop() already kills by marker; this double-checks that nothing of ours survived.
-        if leftovers := processes_with_env(MARKER_ENV, dep.deployment_id):
-            errors.append(f"{dep.base_dir}: leftover processes {[(p.pid, p.cmdline) for p in leftovers]}")
-        # Visible with ``-rP``/``-s``: how long migrations, start-up and shutdown took here.
-        timings = {k: round(v, 1) for k, v in dep.timings.items()}
-        print(f"\ne2e deployment {dep.base_dir} timings (s): {timings}")
+    errors = [error for dep in reversed(deployments) for error in stop_and_check(dep, failed=failed)]
     if errors:
         pytest.fail("e2e teardown problems:\n" + "\n".join(errors), pytrace=False)

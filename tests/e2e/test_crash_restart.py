@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from airflow_provider_qwenasr.emulator import EmulatorConfig, EmulatorServer
 from tests.conftest import EMULATOR_API_KEY, connection_json
 from tests.e2e.deployment import AirflowDeployment
-from tests.e2e.services import MARKER_ENV, process_info, processes_with_env
+from tests.e2e.lifecycle import recorded, running
+from tests.e2e.services import process_info
 
 DAG_FILE = Path(__file__).resolve().parent / "dag_files" / "crash_dags.py"
 TRIGGERER_DAG = "crash_triggerer_restart"
@@ -68,26 +68,8 @@ def deployment(
         # locked" crashes of a component on a loaded machine; 20 sensors defer in a few batches.
         env={"AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator_server.base_url, query_qps=50)},
     )
-    failed_before = request.session.testsfailed
-    try:
-        dep.start()
+    with running(dep, request):
         yield dep
-    finally:
-        if request.session.testsfailed > failed_before:
-            print(f"\n===== e2e deployment {dep.base_dir} (a test failed) =====\n{dep.describe(80)}")
-        dep.stop()
-        leftovers = processes_with_env(MARKER_ENV, dep.deployment_id)
-        assert leftovers == [], f"processes survived stop(): {leftovers}"
-        print(f"\ne2e deployment timings (s): { {k: round(v, 1) for k, v in dep.timings.items()} }")
-
-
-def recorded(emulator: EmulatorServer, endpoint: str) -> list[dict[str, Any]]:
-    """Requests of one kind the emulator received, read through its control API."""
-    resp = requests.get(
-        f"{emulator.root_url}/emulator-api/requests", params={"endpoint": endpoint}, timeout=30
-    )
-    resp.raise_for_status()
-    return [r for r in resp.json()["requests"] if r["endpoint"] == endpoint]
 
 
 def mapped_states(dep: AirflowDeployment, dag_id: str, run_id: str, task_id: str) -> dict[int, str]:

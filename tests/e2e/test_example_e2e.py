@@ -23,12 +23,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-import requests
 
 from airflow_provider_qwenasr.emulator import EmulatorConfig, EmulatorServer
 from tests.conftest import EMULATOR_API_KEY, connection_json
 from tests.e2e.deployment import AirflowDeployment
-from tests.e2e.services import MARKER_ENV, processes_with_env
+from tests.e2e.lifecycle import recorded, running
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_qwenasr_meeting.py"
 DAG_ID = "example_qwenasr_meeting"
@@ -72,27 +71,9 @@ def deployment(
             "AIRFLOW_VAR_QWENASR_OUTPUT_PATH": f"file://{out_dir}",
         },
     )
-    failed_before = request.session.testsfailed
-    try:
-        dep.start()
+    with running(dep, request):
         dep.unpause(DAG_ID)
         yield dep, out_dir
-    finally:
-        if request.session.testsfailed > failed_before:
-            print(f"\n===== e2e deployment {dep.base_dir} (a test failed) =====\n{dep.describe(80)}")
-        dep.stop()
-        leftovers = processes_with_env(MARKER_ENV, dep.deployment_id)
-        assert leftovers == [], f"processes survived stop(): {leftovers}"
-        print(f"\ne2e deployment timings (s): { {k: round(v, 1) for k, v in dep.timings.items()} }")
-
-
-def recorded(emulator: EmulatorServer, endpoint: str) -> list[dict[str, Any]]:
-    """Requests of one kind the emulator received, read through its control API."""
-    resp = requests.get(
-        f"{emulator.root_url}/emulator-api/requests", params={"endpoint": endpoint}, timeout=30
-    )
-    resp.raise_for_status()
-    return [r for r in resp.json()["requests"] if r["endpoint"] == endpoint]
 
 
 def emulator_status(emulator: EmulatorServer, asr_task_id: str) -> str:
@@ -233,7 +214,8 @@ def test_example_meeting_runs_without_a_logical_date(
         lambda: len(recorded(slow_emulator, "submit")) == 1, timeout=240, what="the submit to arrive"
     )
     dep.wait_for_task_state(DAG_ID, run_id, "submit", {"success"}, timeout=120)
-    # Let the DashScope task finish at once; the sensor then succeeds on its first poke.
-    slow_emulator.backend.clock.advance(3600)
+    # Let the DashScope task finish at once (past its PENDING second and its RUNNING hour, whenever
+    # the submit returned); the sensor then succeeds on its first poke.
+    slow_emulator.backend.clock.advance(3600 + 60)
     state = dep.wait_for_run(DAG_ID, run_id, timeout=300)
     assert state == "success", dep.task_log(DAG_ID, run_id, "fetch")[-3000:]
