@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,7 @@ from airflow_provider_qwenasr.exceptions import (
     redact_url,
 )
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
+from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt, find_lost_task
 from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
 from airflow_provider_qwenasr.protocol import (
     ApiRequest,
@@ -58,9 +60,10 @@ DEFAULT_MAX_RETRIES = 5
 #: A result file larger than this is refused (bytes); fetch operators may raise it.
 DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024
 _RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
-#: After a submit that got no answer, the task list is read this many times, spread over twice the
-#: read timeout (the service may still create the task after the client gave up).
-NO_ANSWER_LIST_CHECKS = 6
+#: How long a submit whose answer was lost watches the tasks it may have created, to tell ours.
+DEFAULT_IDENTIFY_TIMEOUT = 600.0
+#: Seconds a task the service just created may take to show in the task list.
+LIST_LAG = 2.0
 _SERVICE_TZ = timezone(timedelta(hours=8))
 
 
@@ -80,6 +83,7 @@ class _HookBase(BaseHook):
         retry_base_delay: float = 1.0,
         retry_max_delay: float = 30.0,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        identify_timeout: float = DEFAULT_IDENTIFY_TIMEOUT,
     ) -> None:
         super().__init__()
         self.qwen_asr_conn_id = qwen_asr_conn_id
@@ -87,6 +91,7 @@ class _HookBase(BaseHook):
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.timeout = timeout
+        self.identify_timeout = identify_timeout
 
     def _budget(self, settings: ApiSettings) -> RateBudget:
         return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
@@ -108,6 +113,8 @@ class QwenASRHook(_HookBase):
     :param retry_base_delay: first backoff delay in seconds; it doubles per retry, with jitter.
     :param retry_max_delay: the longest backoff delay in seconds.
     :param timeout: ``(connect, read)`` timeouts in seconds for every request.
+    :param identify_timeout: after a submit whose answer was lost, how long to watch the tasks it may
+        have created (they name their input files only once they end) before giving up undecided.
     """
 
     @classmethod
@@ -148,22 +155,26 @@ class QwenASRHook(_HookBase):
         file_urls: Sequence[str] | None = None,
         parameters: Mapping[str, Any] | None = None,
         resources: Sequence[Mapping[str, Any]] | None = None,
+        on_attempt: Callable[[SubmitAttempt], None] | None = None,
     ) -> AsrTask:
-        """Submit one transcription task and return it (``PENDING``), sending the billed POST once.
+        """Submit one transcription task and return it, never paying twice for one submit.
 
         A 429 or a refused connection means the service never took the submit, so it is sent again
         with backoff. When the outcome is unknown (a 5xx, or no complete answer: timeout, reset,
-        truncated or garbled), the task list is searched for a task of this model created since the
-        submit began (and watched for twice the read timeout when no answer came, since the service
-        may still create it): none found means nothing was billed and the submit is sent again; any
-        found raises :class:`QwenASRSubmitUnknownError` naming them, rather than risk paying twice.
+        truncated or garbled), the task the submit may have created is looked for
+        (:func:`~airflow_provider_qwenasr.hooks.lost_submit.find_lost_task`): found, it is returned
+        (it may have ended already); proven absent, the submit is sent again; otherwise
+        :class:`QwenASRSubmitUnknownError` names the candidates and nothing is sent again.
 
         :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model
             (``file_urls``, up to 100).
         :param parameters: passed through (``language``, ``enable_words``, ``diarization_enabled``…).
         :param resources: Fun-ASR v1 hot-word resources, sent at the top level.
+        :param on_attempt: called with each attempt just before its POST, so a caller can record it
+            durably (a later try then reconciles instead of submitting blindly).
         :raises QwenASRInputError: for bad arguments, before anything is sent.
         :raises QwenASRApiError: when the service refuses the task.
+        :raises QwenASRSubmitUnknownError: when a task may have been created but cannot be identified.
         """
         body = build_submit_body(
             model, file_url=file_url, file_urls=file_urls, parameters=parameters, resources=resources
@@ -172,73 +183,76 @@ class QwenASRHook(_HookBase):
         request = ApiRequest.submit(
             self.settings, body, oss_resolve=any(u.startswith("oss://") for u in urls)
         )
-        attempt = 0
+        retry = 0
         while True:
-            started = time.time()
+            # The service may create the task until twice the read timeout after the request left,
+            # and needs a moment more before the task shows in the list.
+            settle = 2 * self.timeout[1] + LIST_LAG
+            attempt = SubmitAttempt.begin(body["model"], urls, settle_seconds=settle)
+            if on_attempt is not None:
+                on_attempt(attempt)
             try:
                 return AsrTask.from_response(self._send_once(request))
             except QwenASRError as error:
                 if not error.is_transient:
                     raise
                 if not _never_arrived(error):
-                    # The service may have created the task: look before sending anything again.
-                    self._reconcile_lost_submit(body["model"], started, error)
-                if attempt >= self.max_retries:
+                    if not isinstance(error, QwenASRConnectionError):
+                        # A gateway answered: the service has settled; it needs a moment to list a task.
+                        attempt = replace(attempt, settle_by=time.time() + LIST_LAG)
+                    found = self.find_lost_task(attempt, cause=error)
+                    if found.task is not None:
+                        self.log.warning(
+                            "The submit got no answer (%s), but DashScope task %s is its task; "
+                            "continuing with it, nothing is sent again",
+                            error.code or error.message,
+                            found.task.task_id,
+                        )
+                        return found.task
+                if retry >= self.max_retries:
                     raise
-                delay = self._delay(attempt, error)
+                delay = self._delay(retry, error)
                 self.log.warning(
                     "Submit %s; no task was created, so it is sent again in %.2fs",
                     error.code or error.message,
                     delay,
                 )
-            attempt += 1
+            retry += 1
             time.sleep(delay)
 
-    def _reconcile_lost_submit(self, model: str, started: float, error: QwenASRError) -> None:
-        """Look for the task a submit without answer may have created; raise if one may exist.
+    def find_lost_task(
+        self, attempt: SubmitAttempt, *, cause: QwenASRError | None = None, exclude: Collection[str] = ()
+    ) -> LostSubmit:
+        """Find the task ``attempt`` created (see :mod:`~airflow_provider_qwenasr.hooks.lost_submit`).
 
-        A gateway error (5xx) was answered: one look at the task list suffices. A request that got no
-        answer (timed out, reset, cut short) may still be running on the service, which can create
-        the task after the client gave up: the list is watched for twice the read timeout before
-        concluding that nothing was created.
+        Returns a result whose ``task`` is ours, or which proves that no task was created.
+
+        :raises QwenASRSubmitUnknownError: when a task may exist but cannot be identified, or the
+            task list cannot be read; it names the candidates and what to check.
         """
-        checks = NO_ANSWER_LIST_CHECKS if isinstance(error, QwenASRConnectionError) else 1
-        spacing = 2 * self.timeout[1] / (checks - 1) if checks > 1 else 0.0
-        # The service needs a moment before a new task shows in the list.
-        time.sleep(min(2.0, self.retry_base_delay * 2))
-        for check in range(checks):
-            if check:
-                time.sleep(spacing)
-            candidates = self._tasks_created_since(model, started, error)
-            if candidates:
-                ids = ", ".join(c.task_id for c in candidates[:10])
-                raise QwenASRSubmitUnknownError(
-                    f"The submit got no answer ({error.message}); {len(candidates)} {model} task(s) "
-                    f"created since it began may be it: {ids}",
-                    hint="Not resubmitted, to avoid paying twice. Other submits of this model at the same "
-                    "time show here too: check each in the DashScope console before passing one as "
-                    "asr_task_id; otherwise clear the task instance to submit again",
-                ) from error
-
-    def _tasks_created_since(self, model: str, started: float, error: QwenASRError) -> list[TaskListItem]:
-        since_ms = int((started - 5.0) * 1000)
+        what = "An earlier try's submit got no answer"
+        if cause is not None:
+            what = f"The submit got no answer ({cause.message})"
         try:
-            return [
-                item
-                for item in self.iter_tasks(
-                    start_time=datetime.fromtimestamp(started - 60, timezone.utc),
-                    end_time=datetime.now(timezone.utc) + timedelta(minutes=1),
-                    model_name=model,
-                )
-                if item.created_ms is None or item.created_ms >= since_ms
-            ]
+            found = find_lost_task(self, attempt, exclude=exclude, identify_timeout=self.identify_timeout)
         except QwenASRError as list_error:
             raise QwenASRSubmitUnknownError(
-                f"The submit got no answer ({error.message}) and the task list could not be read "
-                f"to check whether a {model} task was created ({list_error.message})",
-                hint="Check the DashScope console for a task created just now before submitting again; "
+                f"{what} and the task list could not be read to check whether a {attempt.model} task "
+                f"was created ({list_error.message})",
+                hint="Check the DashScope console for a task created then before submitting again; "
                 "pass its id as asr_task_id to reuse it",
-            ) from error
+            ) from cause
+        if found.undecided:
+            ids = found.undecided
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            raise QwenASRSubmitUnknownError(
+                f"{what}; {len(ids)} {attempt.model} task(s) created then could be it and could not be "
+                f"told apart by their input files: {shown}",
+                hint="Not resubmitted, to avoid paying twice. Check each in the DashScope console (its "
+                "input file); once they have ended, clear this task instance to reconcile again, or pass "
+                "the right one as asr_task_id",
+            ) from cause
+        return found
 
     def get_task(self, task_id: str) -> AsrTask:
         """Query a task (retried on transient errors). ``UNKNOWN`` comes back as a status, not an error."""

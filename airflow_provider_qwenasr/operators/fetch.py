@@ -138,14 +138,23 @@ class FetchOptions(Protocol):
 
 
 def check_fetch_options(operator: FetchOptions) -> tuple[str, ...]:
-    """Check the output formats and target (and its connection) before anything is queried or billed.
+    """Check every fetch option before anything is queried or billed: the one shared check.
 
-    :raises QwenASRInputError: for an unknown format, a connection Airflow does not know or an
-        unusable output URI.
+    Formats, ``xcom_output``, ``max_xcom_bytes``, ``max_result_bytes``, ``format_options`` and the
+    output target (its connection, and a probe object created and removed under it).
+
+    :raises QwenASRInputError: naming the argument and the fix.
     """
-    from airflow_provider_qwenasr.results.fetch import check_output_target, normalize_formats
+    from airflow_provider_qwenasr.results.fetch import (
+        _check_format_options,
+        _check_options,
+        check_output_target,
+        normalize_formats,
+    )
 
     formats = normalize_formats(operator.output_formats)
+    _check_options(operator.xcom_output, operator.max_xcom_bytes, operator.max_result_bytes)
+    _check_format_options(operator.format_options, formats)
     if operator.output_path:
         check_output_target(operator.output_path, operator.output_conn_id or None)
     return formats

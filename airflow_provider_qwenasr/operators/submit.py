@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_qwenasr._compat import AirflowTaskTimeout, default_deferrable
+from airflow_provider_qwenasr._compat import AirflowFailException, AirflowTaskTimeout, default_deferrable
 from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
     from airflow_provider_qwenasr.models import AsrTask
 
 __all__ = ["QwenASRSubmitTranscriptionOperator"]
@@ -24,6 +25,9 @@ __all__ = ["QwenASRSubmitTranscriptionOperator"]
 #: Key of the DashScope task id in the task's durable state (``task_state_store``, Airflow >= 3.3).
 #: Renaming it breaks retries of tasks already in flight.
 STATE_KEY = "qwen_asr_task_id"
+#: Key of the latest submit attempt (model, input files without query strings, time window), written
+#: before each billed POST so that a try after a lost answer reconciles instead of paying twice.
+ATTEMPT_KEY = "qwen_asr_submit_attempt"
 #: How long the stored id is kept: past DashScope's 24 h retention, a stored id is useless anyway.
 STATE_RETENTION = timedelta(days=2)
 DEFERRAL_GRACE = timedelta(minutes=2)
@@ -127,41 +131,80 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     def submit_or_reattach(self, context: Context) -> AsrTask:
         """Return the task of an earlier try when it is still useful, else submit a new one.
 
-        The new task's id is saved to ``task_state_store`` before anything else can fail.
+        Each attempt is recorded in ``task_state_store`` before its POST, and the task's id right
+        after the answer. A try that finds an attempt without an id (its answer was lost, or the
+        worker died during the POST) reconciles first: it reattaches to the task that attempt
+        created, submits only when the task list proves none was, and otherwise fails without retry.
         """
-        from airflow_provider_qwenasr.models import TaskStatus
+        from airflow_provider_qwenasr.exceptions import QwenASRSubmitUnknownError
+        from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
 
         store = context.get("task_state_store")
-        if store is None:
-            self.log.info("No task_state_store (Airflow < 3.3): a retry of this task submits again")
-        else:
-            previous = store.get(STATE_KEY)
-            if previous:
-                task = self.hook.get_task(str(previous))
-                if task.status.is_active or task.status is TaskStatus.SUCCEEDED:
-                    self.log.info(
-                        "Reattaching to DashScope task %s (%s) from an earlier try; not submitting again",
-                        task.task_id,
-                        task.raw_status,
-                    )
-                    return task
-                self.log.warning(
-                    "The earlier try's DashScope task %s ended %s; submitting a new one",
-                    task.task_id,
-                    task.raw_status,
+        try:
+            if store is None:
+                self.log.info(
+                    "No task_state_store (Airflow < 3.3): a retry after a worker crash submits again"
                 )
-        file_url, file_urls = self._audio_urls()
-        task = self.hook.submit_transcription(
-            self.model,
-            file_url=file_url,
-            file_urls=file_urls,
-            parameters=self.parameters,
-            resources=self.asr_resources,
-        )
+            else:
+                earlier = self._earlier_task(store, SubmitAttempt.from_state(store.get(ATTEMPT_KEY)))
+                if earlier is not None:
+                    return earlier
+            file_url, file_urls = self._audio_urls()
+
+            def record(attempt: SubmitAttempt) -> None:
+                if store is not None:
+                    store.delete(STATE_KEY)
+                    store.set(ATTEMPT_KEY, attempt.to_state(), retention=STATE_RETENTION)
+
+            task = self.hook.submit_transcription(
+                self.model,
+                file_url=file_url,
+                file_urls=file_urls,
+                parameters=self.parameters,
+                resources=self.asr_resources,
+                on_attempt=record,
+            )
+        except QwenASRSubmitUnknownError as error:
+            # Airflow's own retry would submit blindly: a task may already be billed.
+            raise AirflowFailException(str(error)) from error
         if store is not None:
             store.set(STATE_KEY, task.task_id, retention=STATE_RETENTION)
         self.log.info("Submitted DashScope task %s (%s)", task.task_id, self.model)
         return task
+
+    def _earlier_task(self, store: Any, attempt: SubmitAttempt | None) -> AsrTask | None:
+        """The still useful task of an earlier try (by its stored id, or reconciled), else ``None``."""
+        from airflow_provider_qwenasr.models import TaskStatus
+
+        previous = store.get(STATE_KEY)
+        task = None
+        if previous:
+            task = self.hook.get_task(str(previous))
+        elif attempt is not None:
+            self.log.warning(
+                "An earlier try submitted at %s and got no answer; looking for the task it created",
+                time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(attempt.started)),
+            )
+            task = self.hook.find_lost_task(attempt).task
+            if task is None:
+                self.log.info("The task list proves that the earlier submit created no task")
+                return None
+            store.set(STATE_KEY, task.task_id, retention=STATE_RETENTION)
+        if task is None:
+            return None
+        if task.status.is_active or task.status is TaskStatus.SUCCEEDED:
+            self.log.info(
+                "Reattaching to DashScope task %s (%s) from an earlier try; not submitting again",
+                task.task_id,
+                task.raw_status,
+            )
+            return task
+        self.log.warning(
+            "The earlier try's DashScope task %s ended %s; submitting a new one",
+            task.task_id,
+            task.raw_status,
+        )
+        return None
 
     def _audio_urls(self) -> tuple[str | None, Sequence[str] | None]:
         """The URLs to submit: as given, or made from ``audio_path`` (signed or uploaded)."""

@@ -17,6 +17,7 @@ or the API key.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
@@ -245,7 +246,89 @@ def check_output_target(output_path: str, output_conn_id: str | None) -> ObjectS
             hint="Use a URI Airflow's ObjectStoragePath supports (s3://, gs://, file://…) and install "
             "its file system package",
         ) from None
+    if is_local(root):
+        _check_local_target(str(output_path), root)
+    else:
+        _probe_remote_target(str(output_path), root)
     return root
+
+
+def _probe_name() -> str:
+    import uuid
+
+    return f".qwenasr-probe-{uuid.uuid4().hex}"
+
+
+def _check_local_target(output_path: str, root: ObjectStoragePath) -> None:
+    """Refuse a relative path; prove a probe file can be created and removed under the local root."""
+    import os
+
+    shown = redact_url(output_path)
+    raw = output_path
+    if raw.startswith("file://"):
+        raw = raw[len("file://") :]
+    elif raw.startswith("local://"):
+        raw = raw[len("local://") :]
+    if not raw.startswith("/") and not os.path.isabs(raw):
+        raise QwenASRInputError(
+            f"output_path {shown!r} is a relative path: it would write into the worker's working directory",
+            hint="Pass an absolute file:// URI, e.g. 'file:///data/transcripts'",
+        )
+    folder = Path(root.path)
+    probe = folder / _probe_name()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with probe.open("xb"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+        raise QwenASRInputError(
+            f"output_path {shown!r} cannot be written: {_why_local(exc)}",
+            hint="Pass an absolute file:// URI of a directory the worker can create files in",
+        ) from None
+
+
+def _why_local(exc: OSError) -> str:
+    import errno
+
+    if isinstance(exc, NotADirectoryError) or exc.errno == errno.ENOTDIR:
+        return f"a part of it is a regular file, not a directory ({exc.filename or ''})".replace(" ()", "")
+    if isinstance(exc, FileExistsError):
+        return "it exists and is not a directory"
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied ({exc.strerror})"
+    if isinstance(exc, FileNotFoundError):
+        return f"a parent directory cannot be created ({exc.strerror})"
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def _probe_remote_target(output_path: str, root: ObjectStoragePath) -> None:
+    """Prove an object can be created and removed under the remote root (bucket exists, permissions)."""
+    shown = redact_url(output_path)
+    probe = root / _probe_name()
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except Exception as exc:  # botocore / fsspec errors, whose types vary by store
+        raise QwenASRInputError(
+            f"output_path {shown!r} cannot be written: {_why_remote(exc)}",
+            hint="Create the bucket, fix the path, or give output_conn_id's identity permission to put "
+            "and delete objects there",
+        ) from None
+
+
+def _why_remote(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    if "nosuchbucket" in lowered or "bucket does not exist" in lowered or "specified bucket" in lowered:
+        return "the bucket does not exist"
+    if isinstance(exc, FileNotFoundError):
+        return "the bucket does not exist or the path is not found"
+    if isinstance(exc, PermissionError) or "accessdenied" in lowered or "forbidden" in lowered:
+        return "permission denied"
+    return redact_url(text[:300])
 
 
 def _check_format_options(
@@ -255,11 +338,33 @@ def _check_format_options(
         return {}
     if not isinstance(format_options, Mapping):
         raise QwenASRInputError("format_options must map a format to its options, e.g. {'srt': {...}}")
+    import inspect
+
+    from airflow_provider_qwenasr import formats as renderers
+
     options: dict[str, dict[str, Any]] = {}
     for name, values in format_options.items():
-        fmt = normalize_formats([name])[0]
-        if fmt == "json" or not isinstance(values, Mapping):
+        try:
+            fmt = normalize_formats([name])[0]
+        except QwenASRInputError as exc:
+            raise QwenASRInputError(f"format_options[{name!r}]: {exc.message}") from None
+        if fmt == "json":
+            raise QwenASRInputError(
+                "format_options['json'] is not allowed: the json output is the original result document, "
+                "copied untouched; remove the 'json' key"
+            )
+        if not isinstance(values, Mapping):
             raise QwenASRInputError(f"format_options[{name!r}] must be a dict of renderer options")
+        writer = renderers._WRITERS.get(fmt)
+        if writer is not None:
+            params = inspect.signature(writer).parameters.values()
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                takes = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+                if unknown := sorted(set(values) - set(takes)):
+                    raise QwenASRInputError(
+                        f"format_options[{name!r}] has unknown option(s) {unknown}; "
+                        f"{fmt!r} takes: {', '.join(takes) or 'none'}"
+                    )
         options[fmt] = dict(values)
     return {fmt: values for fmt, values in options.items() if fmt in formats}
 

@@ -217,3 +217,73 @@ def test_fetch_output_on_a_missing_connection_is_refused_first(
     with pytest.raises(QwenASRInputError, match="no_such_conn"):
         operator.execute({})  # type: ignore[arg-type]
     nothing_sent(emulator)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        pytest.param({"xcom_output": "bogus"}, "xcom_output", id="xcom-output-bogus"),
+        pytest.param({"max_result_bytes": 0}, "max_result_bytes", id="max-result-bytes-0"),
+        pytest.param({"max_xcom_bytes": -1}, "max_xcom_bytes", id="max-xcom-bytes-negative"),
+        pytest.param({"format_options": {"srt": {"bogus_key": 1}}}, "format_options", id="unknown-option"),
+        pytest.param({"format_options": {"json": {"indent": 2}}}, "format_options", id="json-options"),
+        pytest.param({"output_path": "file:///proc/x"}, "output_path", id="proc"),
+        pytest.param({"output_path": "out/transcripts"}, "output_path.*absolute", id="relative"),
+    ],
+)
+def test_transcribe_operator_refuses_output_options_before_submitting(
+    qwen_conn: str, emulator: EmulatorServer, kwargs: dict[str, Any], match: str
+) -> None:
+    from airflow_provider_qwenasr.operators.transcribe import QwenASRTranscribeOperator
+
+    operator = QwenASRTranscribeOperator(
+        task_id="transcribe",
+        qwen_asr_conn_id=qwen_conn,
+        model=QWEN3,
+        file_url=AUDIO,
+        deferrable=False,
+        output_formats=("json", "txt", "srt"),
+        **kwargs,
+    )
+    with pytest.raises(QwenASRInputError, match=match):
+        operator.execute({})  # type: ignore[arg-type]
+    no_billed_call(emulator)
+
+
+def test_transcribe_operator_refuses_a_path_under_a_regular_file(
+    qwen_conn: str, emulator: EmulatorServer, tmp_path: Any
+) -> None:
+    from airflow_provider_qwenasr.operators.transcribe import QwenASRTranscribeOperator
+
+    regular = tmp_path / "a-file"
+    regular.write_text("x")
+    operator = QwenASRTranscribeOperator(
+        task_id="transcribe",
+        qwen_asr_conn_id=qwen_conn,
+        model=QWEN3,
+        file_url=AUDIO,
+        deferrable=False,
+        output_path=(regular / "out").as_uri(),
+    )
+    with pytest.raises(QwenASRInputError, match=r"output_path.*not a directory"):
+        operator.execute({})  # type: ignore[arg-type]
+    no_billed_call(emulator)
+
+
+def test_transcribe_operator_refuses_a_missing_s3_bucket(
+    qwen_conn: str, emulator: EmulatorServer, s3_server: Any
+) -> None:
+    from airflow_provider_qwenasr.operators.transcribe import QwenASRTranscribeOperator
+
+    operator = QwenASRTranscribeOperator(
+        task_id="transcribe",
+        qwen_asr_conn_id=qwen_conn,
+        model=QWEN3,
+        file_url=AUDIO,
+        deferrable=False,
+        output_path="s3://no-such-bucket-qwenasr/out",
+        output_conn_id=s3_server.conn_id,
+    )
+    with pytest.raises(QwenASRInputError, match=r"output_path.*bucket"):
+        operator.execute({})  # type: ignore[arg-type]
+    no_billed_call(emulator)

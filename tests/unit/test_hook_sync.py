@@ -29,7 +29,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRSubmitUnknownError,
     QwenASRThrottledError,
 )
-from airflow_provider_qwenasr.hooks.qwen_asr import NO_ANSWER_LIST_CHECKS, QwenASRHook
+from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 from airflow_provider_qwenasr.models import TaskStatus
 from airflow_provider_qwenasr.rate import reset_budgets
 from tests.conftest import connection_json
@@ -53,7 +53,11 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[QwenASRHook]:
     reset_budgets()
     monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(BASE, KEY, query_qps=1_000_000))
     hook = QwenASRHook(
-        max_retries=MAX_RETRIES, retry_base_delay=BASE_DELAY, retry_max_delay=MAX_DELAY, timeout=TIMEOUT
+        max_retries=MAX_RETRIES,
+        retry_base_delay=BASE_DELAY,
+        retry_max_delay=MAX_DELAY,
+        timeout=TIMEOUT,
+        identify_timeout=0.0,
     )
     yield hook
     hook.close()
@@ -137,6 +141,72 @@ def test_query_retries_transient_failures(
     backoffs = backoff_sleeps(sleeps)
     assert len(backoffs) == 2
     assert all(s <= MAX_DELAY for s in backoffs if failure.get("status_code") != HTTPStatus.TOO_MANY_REQUESTS)
+
+
+FUNASR = "fun-asr"
+
+
+def finished_funasr(task_id: str, file_url: str) -> dict[str, Any]:
+    return task_body(
+        "SUCCEEDED",
+        task_id=task_id,
+        results=[{"file_url": file_url, "transcription_url": RESULT_URL, "subtask_status": "SUCCEEDED"}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("candidate_file", "ours"),
+    [
+        pytest.param("https://e.com/a.wav?X-Amz-Signature=first", True, id="the-url-sent"),
+        pytest.param("https://e.com/a.wav?X-Amz-Signature=other", False, id="another-signing"),
+        pytest.param("https://e.com/b.wav", False, id="another-file"),
+    ],
+)
+def test_lost_submit_is_identified_by_its_input_file(
+    hook: QwenASRHook, sleeps: list[float], candidate_file: str, ours: bool
+) -> None:
+    """A candidate that ended is ours exactly when it names the URL our submit sent."""
+    now_ms = int(time.time() * 1000)
+    with rm.Mocker() as mock:
+        mock.post(SUBMIT_URL, [error(HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError"), ok(task_body())])
+        mock.get(LIST_URL, **list_page(list_item("cand", now_ms, model=FUNASR)))
+        mock.get(f"{BASE}/tasks/cand", **ok(finished_funasr("cand", candidate_file)))
+        task = hook.submit_transcription(FUNASR, file_url="https://e.com/a.wav?X-Amz-Signature=first")
+    assert task.task_id == ("cand" if ours else TASK)
+    assert len(requests_to(mock, "POST", SUBMIT_URL)) == (1 if ours else 2)
+
+
+def test_lost_qwen3_submit_is_identified_by_its_result_document(
+    hook: QwenASRHook, sleeps: list[float]
+) -> None:
+    """A Qwen3 query names no input file: the head of the result document does."""
+    now_ms = int(time.time() * 1000)
+    done = task_body("SUCCEEDED", task_id="cand", result={"transcription_url": RESULT_URL})
+    with rm.Mocker() as mock:
+        mock.post(SUBMIT_URL, [{"exc": requests.ConnectionError("reset")}])
+        mock.get(LIST_URL, **list_page(list_item("cand", now_ms)))
+        mock.get(f"{BASE}/tasks/cand", **ok(done))
+        mock.get(RESULT_URL.split("?")[0], text='{"file_url": "https://e.com/a.wav", "transcripts": []}')
+        task = hook.submit_transcription(QWEN3, file_url="https://e.com/a.wav")
+    assert task.task_id == "cand"
+    assert len(requests_to(mock, "POST", SUBMIT_URL)) == 1
+
+
+def test_lost_submit_with_two_matching_candidates_is_undecided(
+    hook: QwenASRHook, sleeps: list[float]
+) -> None:
+    """Two ended tasks naming our file cannot be told apart: name both, resend nothing."""
+    now_ms = int(time.time() * 1000)
+    with rm.Mocker() as mock:
+        mock.post(SUBMIT_URL, [error(HTTPStatus.BAD_GATEWAY, "InternalError")])
+        mock.get(LIST_URL, **list_page(list_item("c1", now_ms, FUNASR), list_item("c2", now_ms + 1, FUNASR)))
+        for name in ("c1", "c2"):
+            mock.get(f"{BASE}/tasks/{name}", **ok(finished_funasr(name, "https://e.com/a.wav")))
+        with pytest.raises(QwenASRSubmitUnknownError) as caught:
+            hook.submit_transcription(FUNASR, file_url="https://e.com/a.wav")
+    assert "c1" in str(caught.value)
+    assert "c2" in str(caught.value)
+    assert len(requests_to(mock, "POST", SUBMIT_URL)) == 1
 
 
 @pytest.mark.parametrize(
@@ -301,9 +371,9 @@ def test_submit_429_gives_up_after_max_retries(hook: QwenASRHook, sleeps: list[f
     [
         pytest.param(error(HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError"), 1, id="500"),
         pytest.param(error(HTTPStatus.SERVICE_UNAVAILABLE, "ModelUnavailable"), 1, id="503"),
-        pytest.param({"exc": requests.ConnectionError("reset")}, NO_ANSWER_LIST_CHECKS, id="connection"),
-        pytest.param({"exc": requests.ReadTimeout("slow")}, NO_ANSWER_LIST_CHECKS, id="read-timeout"),
-        pytest.param({"status_code": HTTPStatus.OK, "text": "<html/>"}, NO_ANSWER_LIST_CHECKS, id="not-json"),
+        pytest.param({"exc": requests.ConnectionError("reset")}, 1, id="connection"),
+        pytest.param({"exc": requests.ReadTimeout("slow")}, 1, id="read-timeout"),
+        pytest.param({"status_code": HTTPStatus.OK, "text": "<html/>"}, 1, id="not-json"),
     ],
 )
 def test_submit_unknown_outcome_with_no_new_task_is_sent_again(
@@ -311,8 +381,8 @@ def test_submit_unknown_outcome_with_no_new_task_is_sent_again(
 ) -> None:
     """Unknown outcome, and the task list shows no task of this model since the submit: resend once.
 
-    A 5xx was answered, so one look suffices; with no answer the list is watched a while, since the
-    service may still be creating the task.
+    The list is read once, after the service has settled (with no answer, twice the read timeout:
+    the service may still be creating the task).
     """
     with rm.Mocker() as mock:
         mock.post(SUBMIT_URL, [failure, ok(task_body())])
@@ -328,11 +398,13 @@ def test_submit_unknown_outcome_with_no_new_task_is_sent_again(
 def test_submit_unknown_outcome_with_a_new_task_is_not_sent_again(
     hook: QwenASRHook, sleeps: list[float]
 ) -> None:
-    """A task of this model created since the submit began may be ours: raise naming it, never resend."""
+    """A task of this model created since the submit began, still running (so naming no input file
+    yet) when ``identify_timeout`` ends, may be ours: raise naming it, never resend."""
     now_ms = int(time.time() * 1000)
     with rm.Mocker() as mock:
         mock.post(SUBMIT_URL, [{"exc": requests.ReadTimeout("slow")}])
         mock.get(LIST_URL, **list_page(list_item("task-maybe-ours", now_ms)))
+        mock.get(f"{BASE}/tasks/task-maybe-ours", **ok(task_body("RUNNING", task_id="task-maybe-ours")))
         with pytest.raises(QwenASRSubmitUnknownError) as caught:
             hook.submit_transcription(QWEN3, file_url="https://e.com/a.wav")
     assert "task-maybe-ours" in str(caught.value)
@@ -384,6 +456,7 @@ def test_submit_reconciliation_reads_every_page(hook: QwenASRHook, sleeps: list[
     with rm.Mocker() as mock:
         mock.post(SUBMIT_URL, [error(HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError")])
         mock.get(LIST_URL, [page1, page2])
+        mock.get(f"{BASE}/tasks/new-one", **ok(task_body("PENDING", task_id="new-one")))
         with pytest.raises(QwenASRSubmitUnknownError, match="new-one"):
             hook.submit_transcription(QWEN3, file_url="https://e.com/a.wav")
     assert [r.qs["page_no"] for r in requests_to(mock, "GET", LIST_URL)] == [["1"], ["2"]]

@@ -1,0 +1,77 @@
+"""Pays once in a real Airflow: a submit whose answer is lost is billed once across every try.
+
+Each test arms the emulator over HTTP, runs ``airflow dags test``, and counts the tasks the service
+holds afterwards: a retry must reattach to the task the lost submit created, never pay again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.airflow_runner import AirflowHome
+from tests.conftest import connection_json
+
+DAG_FILE = Path(__file__).parent / "dag_files" / "lost_submit_dags.py"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+    home = AirflowHome(tmp_path_factory.mktemp("airflow-home"))
+    home.add_dag(DAG_FILE)
+    return home
+
+
+@pytest.fixture
+def run_env(emulator) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator.base_url, query_qps=50)}
+
+
+def _arm_lost_answers(emulator, count: int) -> None:  # type: ignore[no-untyped-def]
+    """The next ``count`` submits create their task, then answer 500: the outcome looks unknown."""
+    requests.post(
+        f"{emulator.root_url}/emulator-api/faults",
+        json={"endpoint": "submit", "kind": "status", "status": 500, "count": count, "process_request": True},
+        timeout=10,
+    ).raise_for_status()
+
+
+def test_500_after_acting_is_billed_once_in_the_worker(home: AirflowHome, run_env, emulator) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 13 item 1): a lost answer used to end in a retry that paid a second time."""
+    _arm_lost_answers(emulator, 1)
+    result = home.dags_test("qwenasr_lost_answer_blocking", env=run_env)
+    result.assert_succeeded()
+    assert emulator.backend.task_count() == 1
+    assert "continuing with it, nothing is sent again" in result.output
+
+
+def test_mapped_siblings_each_keep_their_own_task(home: AirflowHome, run_env, emulator) -> None:  # type: ignore[no-untyped-def]
+    """Three siblings submit the same model at once and all lose their answers: three tasks, each
+    identified by its own input file, none taken by a sibling."""
+    _arm_lost_answers(emulator, 3)
+    result = home.dags_test("qwenasr_lost_answer_mapped", env=run_env)
+    result.assert_succeeded()
+    assert emulator.backend.task_count() == 3
+    ids = {
+        line.rsplit(" is its task", 1)[0].rsplit(" ", 1)[-1]
+        for line in result.output.splitlines()
+        if " is its task" in line
+    }
+    assert len(ids) == 3, result.output[-4000:]
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["in-worker", "deferred"])
+def test_retry_after_dying_mid_submit_reattaches(
+    home: AirflowHome, run_env, emulator, deferrable: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The worker dies once the billed POST left: the next try finds the attempt recorded before the
+    POST, identifies the task it created and reattaches (one-shot operator, both wait paths)."""
+    env = {**run_env, "QWENASR_TEST_DEFERRABLE": "1" if deferrable else "0"}
+    result = home.dags_test("qwenasr_dies_after_submit", env=env)
+    result.assert_succeeded()
+    assert "simulated worker death" in result.output
+    assert "looking for the task it created" in result.output
+    assert "Reattaching to DashScope task" in result.output
+    assert emulator.backend.task_count() == 1
