@@ -5,7 +5,7 @@ truncated answer, a timeout after the request went out) the service may have cre
 task list names no input file, so a lost task is found in two steps:
 
 1. **candidates**: the model's tasks created in the attempt's time window (the list, §3 of the wire
-   contract), minus the ids the caller already knows belong to someone else;
+   contract);
 2. **identification**: a candidate is ours when the input files it names (``results[].file_url`` of
    a Fun-ASR query, the ``file_url`` of a Qwen3 result document) are exactly the URLs the attempt
    sent (recorded as hashes: a pre-signed URL's query never reaches durable state). A candidate that ended
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -87,24 +87,19 @@ class SubmitAttempt:
 
 @dataclass(frozen=True)
 class LostSubmit:
-    """What :func:`find_lost_task` proved about an attempt."""
+    """What :func:`find_lost_task` proved about an attempt: ours, or undecided; neither means that
+    no task was created."""
 
     #: Our task, when one candidate was identified as it.
     task: AsrTask | None = None
     #: Candidate ids that could be ours but could not be told apart or identified in time.
     undecided: tuple[str, ...] = field(default=())
 
-    @property
-    def none_created(self) -> bool:
-        """Whether the list proves the attempt created no task that could be billed."""
-        return self.task is None and not self.undecided
-
 
 def find_lost_task(
     hook: QwenASRHook,
     attempt: SubmitAttempt,
     *,
-    exclude: Collection[str] = (),
     identify_timeout: float = 600.0,
     poll_interval: float = 2.0,
 ) -> LostSubmit:
@@ -119,7 +114,7 @@ def find_lost_task(
     wait = attempt.settle_by - time.time()
     if wait > 0:
         time.sleep(wait)
-    candidates = [c for c in _listed(hook, attempt) if c not in exclude]
+    candidates = _listed(hook, attempt)
     if not candidates:
         return LostSubmit()
     if len(candidates) > MAX_CANDIDATES:

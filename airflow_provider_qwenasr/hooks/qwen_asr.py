@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -220,9 +220,7 @@ class QwenASRHook(_HookBase):
             retry += 1
             time.sleep(delay)
 
-    def find_lost_task(
-        self, attempt: SubmitAttempt, *, cause: QwenASRError | None = None, exclude: Collection[str] = ()
-    ) -> LostSubmit:
+    def find_lost_task(self, attempt: SubmitAttempt, *, cause: QwenASRError | None = None) -> LostSubmit:
         """Find the task ``attempt`` created (see :mod:`~airflow_provider_qwenasr.hooks.lost_submit`).
 
         Returns a result whose ``task`` is ours, or which proves that no task was created.
@@ -234,7 +232,7 @@ class QwenASRHook(_HookBase):
         if cause is not None:
             what = f"The submit got no answer ({cause.message})"
         try:
-            found = find_lost_task(self, attempt, exclude=exclude, identify_timeout=self.identify_timeout)
+            found = find_lost_task(self, attempt, identify_timeout=self.identify_timeout)
         except QwenASRError as list_error:
             raise QwenASRSubmitUnknownError(
                 f"{what} and the task list could not be read to check whether a {attempt.model} task "

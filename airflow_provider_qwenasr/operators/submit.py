@@ -25,7 +25,7 @@ __all__ = ["QwenASRSubmitTranscriptionOperator"]
 #: Key of the DashScope task id in the task's durable state (``task_state_store``, Airflow >= 3.3).
 #: Renaming it breaks retries of tasks already in flight.
 STATE_KEY = "qwen_asr_task_id"
-#: Key of the latest submit attempt (model, input files without query strings, time window), written
+#: Key of the latest submit attempt (model, SHA-256 of each input URL, time window), written
 #: before each billed POST so that a try after a lost answer reconciles instead of paying twice.
 ATTEMPT_KEY = "qwen_asr_submit_attempt"
 #: How long the stored id is kept: past DashScope's 24 h retention, a stored id is useless anyway.

@@ -269,7 +269,7 @@ def _check_local_target(output_path: str, root: ObjectStoragePath) -> None:
         raw = raw[len("file://") :]
     elif raw.startswith("local://"):
         raw = raw[len("local://") :]
-    if not raw.startswith("/") and not os.path.isabs(raw):
+    if not os.path.isabs(raw):
         raise QwenASRInputError(
             f"output_path {shown!r} is a relative path: it would write into the worker's working directory",
             hint="Pass an absolute file:// URI, e.g. 'file:///data/transcripts'",
