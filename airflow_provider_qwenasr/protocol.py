@@ -72,6 +72,8 @@ KNOWN_MODELS = frozenset(
     }
 )
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+#: What a template renders when the XCom it reads is empty (Python's, Jinja's and JSON's nothing).
+_NO_VALUE = frozenset({"none", "null", "undefined", "nan"})
 
 
 def normalize_base_url(host: str | None, *, region: str | None = None, port: int | None = None) -> str:
@@ -223,7 +225,8 @@ class ApiRequest:
 def validate_task_id(task_id: object) -> str:
     """Return ``task_id`` stripped, or raise if it cannot be a DashScope task id.
 
-    :raises QwenASRInputError: for an empty, non-string or malformed id (slashes, spaces, …).
+    :raises QwenASRInputError: for an empty, non-string or malformed id (slashes, spaces, …), and for
+        ``"None"``/``"null"``, what a template renders from an upstream task that returned nothing.
     """
     if not isinstance(task_id, str) or not task_id.strip():
         raise QwenASRInputError(
@@ -231,6 +234,12 @@ def validate_task_id(task_id: object) -> str:
             hint="Pass the submit task's output, e.g. asr_task_id=submit.output",
         )
     value = task_id.strip()
+    if value.lower() in _NO_VALUE:
+        raise QwenASRInputError(
+            f"asr_task_id rendered to {value!r}: the upstream task returned no task id",
+            hint="Check that the upstream task returned the submit operator's output (its return "
+            "value is the task id), e.g. asr_task_id=submit.output",
+        )
     if not _TASK_ID.match(value):
         raise QwenASRInputError(
             f"asr_task_id {value[:80]!r} is not a DashScope task id",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_qwenasr.exceptions import (
     QwenASRError,
+    QwenASRInputError,
     QwenASRTaskCanceledError,
     QwenASRTaskExpiredError,
     QwenASRTaskFailedError,
@@ -20,7 +21,21 @@ from airflow_provider_qwenasr.models import AsrTask, TaskStatus
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
-__all__ = ["cancel_quietly", "error_from_event", "outcome_error", "poll_until_done"]
+__all__ = [
+    "MIN_POLL_INTERVAL",
+    "cancel_quietly",
+    "check_wait_options",
+    "error_from_event",
+    "floored_interval",
+    "outcome_error",
+    "poll_until_done",
+]
+
+#: The shortest interval, in seconds, between two status queries of one task. DashScope allows an
+#: account 20 queries a second in all; below one second a single wait would spend a large share of
+#: it. The operators and the sensor refuse a shorter interval; the trigger and the blocking poll
+#: stretch one to this floor (a trigger row written by other code cannot bypass it).
+MIN_POLL_INTERVAL = 1.0
 
 _EXPIRED_HINT = (
     "DashScope keeps tasks 24 h; UNKNOWN also means a wrong id or a task of another account or region"
@@ -151,6 +166,47 @@ def error_from_event(
     )
 
 
+def check_wait_options(
+    *, interval_name: str, poll_interval: float, max_poll_interval: float, timeout: float
+) -> None:
+    """Refuse wait options that would spend the account's query quota or give up at once.
+
+    Called by the operators and the sensor before anything is billed or queried.
+
+    :raises QwenASRInputError: naming the argument and the fix.
+    """
+    for name, value in ((interval_name, poll_interval), ("max_poll_interval", max_poll_interval)):
+        seconds = _seconds(value)
+        if seconds is None or seconds < MIN_POLL_INTERVAL:
+            raise QwenASRInputError(
+                f"{name}={value!r} is below the minimum of {MIN_POLL_INTERVAL:g} s between status queries",
+                hint=f"Pass {name}>={MIN_POLL_INTERVAL:g}: the account's query quota (20/s) is shared by "
+                "every wait; the interval grows on its own while a task runs",
+            )
+    seconds = _seconds(timeout)
+    if seconds is None or seconds <= 0:
+        raise QwenASRInputError(
+            f"timeout={timeout!r} must be a positive number of seconds",
+            hint="Pass how long to wait for the transcription, e.g. timeout=3600; a task still "
+            "PENDING then is canceled",
+        )
+
+
+def _seconds(value: object) -> float | None:
+    """A number of seconds from a number or a ``timedelta``; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else None
+
+
+def floored_interval(seconds: float) -> float:
+    """``seconds``, or :data:`MIN_POLL_INTERVAL` when shorter (read at call time, so tests may lower it)."""
+    return max(float(seconds), MIN_POLL_INTERVAL)
+
+
 def poll_until_done(
     hook: QwenASRHook,
     task_id: str,
@@ -162,8 +218,12 @@ def poll_until_done(
 ) -> AsrTask:
     """Poll (blocking this worker) until the task ends; the same cadence as the trigger.
 
+    Intervals shorter than :data:`MIN_POLL_INTERVAL` are stretched to it.
+
     :raises QwenASRTimeoutError: when ``deadline`` (UNIX time) passes first.
     """
+    poll_interval = floored_interval(poll_interval)
+    max_poll_interval = max(floored_interval(max_poll_interval), poll_interval)
     interval = poll_interval
     last: TaskStatus | None = None
     while True:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +76,13 @@ class AirflowHome:
             check=False,
         )
         return DagsTestResult(result.returncode, result.stdout + result.stderr)
+
+    def task_states(self, dag_id: str) -> dict[str, str | None]:
+        """The state of each task instance in the DAG's latest run, read from the metadata database."""
+        with closing(sqlite3.connect(self.root / "airflow.db")) as db:
+            rows = db.execute(
+                "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = "
+                "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1)",
+                (dag_id, dag_id),
+            ).fetchall()
+        return {(t if m < 0 else f"{t}[{m}]"): state for t, m, state in rows}

@@ -60,6 +60,14 @@ def qwen_conn(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
     return "qwen_asr_default"
 
 
+@pytest.fixture
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lower the one-second floor between status queries, for in-process tests of the wait loops."""
+    from airflow_provider_qwenasr import waiting
+
+    monkeypatch.setattr(waiting, "MIN_POLL_INTERVAL", 0.01)
+
+
 class S3Server:
     """A moto S3 server on 127.0.0.1, an ``aws`` connection to it (``conn_id``) and a boto3 client."""
 

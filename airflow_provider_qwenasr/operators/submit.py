@@ -62,9 +62,10 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     :param wait_for_completion: wait until the task ends (failing if it failed) before returning.
     :param deferrable: wait in the triggerer instead of the worker (default:
         ``[operators] default_deferrable``).
-    :param poll_interval: seconds between status queries at first (the interval grows).
+    :param poll_interval: seconds between status queries at first (the interval grows); at least
+        :data:`~airflow_provider_qwenasr.waiting.MIN_POLL_INTERVAL` (1 s).
     :param max_poll_interval: the longest interval between queries.
-    :param timeout: seconds to wait before giving up; a task still PENDING then is canceled.
+    :param timeout: seconds to wait before giving up (positive); a task still PENDING then is canceled.
     :param allow_partial_failure: Fun-ASR with several files: a task with some failed files succeeds.
 
     Returns (XCom) the DashScope task id, for the sensor's and the fetch operator's ``asr_task_id``.
@@ -119,6 +120,15 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         """Submit (or reattach to an earlier try's task), then wait if asked."""
+        if self.wait_for_completion:
+            from airflow_provider_qwenasr.waiting import check_wait_options
+
+            check_wait_options(
+                interval_name="poll_interval",
+                poll_interval=self.poll_interval,
+                max_poll_interval=self.max_poll_interval,
+                timeout=self.timeout,
+            )
         task = self.submit_or_reattach(context)
         if not self.wait_for_completion:
             return task.task_id

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_qwenasr._compat import AirflowFailException, default_deferrable
+from airflow_provider_qwenasr._compat import AirflowFailException, AirflowSkipException, default_deferrable
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 if TYPE_CHECKING:
@@ -35,12 +35,15 @@ class QwenASRTaskSensor(BaseSensorOperator):
     once first, so a task that already finished never costs a deferral.
 
     A task that failed fails the sensor without retries (``AirflowFailException``: a retry would find
-    the same failed task); with ``soft_fail=True`` the sensor is skipped instead. Errors carry
-    DashScope's code, message and request id.
+    the same failed task); with ``soft_fail=True`` the sensor is skipped instead, in every mode.
+    Errors carry DashScope's code, message and request id. An ``asr_task_id`` that is not a task id
+    (``"None"`` from an upstream task that returned nothing, say) or a poke interval under one
+    second is refused before any query.
 
     :param asr_task_id: the DashScope task id (templated), e.g. ``submit.output``.
     :param qwen_asr_conn_id: the ``qwen_asr`` connection.
     :param poke_interval: seconds between pokes; in deferrable mode, the trigger's first interval.
+        At least :data:`~airflow_provider_qwenasr.waiting.MIN_POLL_INTERVAL` (1 s).
     :param max_poll_interval: deferrable mode: the longest interval the trigger stretches to.
     :param allow_partial_failure: for Fun-ASR tasks with several files: succeed when some files
         failed (their status is in the return value); ``False`` fails the sensor instead.
@@ -77,18 +80,44 @@ class QwenASRTaskSensor(BaseSensorOperator):
         return QwenASRHook(self.qwen_asr_conn_id)
 
     def execute(self, context: Context) -> Any:
-        """Poke once; then wait in the mode chosen (deferring when ``deferrable``)."""
+        """Poke once; then wait in the mode chosen (deferring when ``deferrable``).
+
+        In deferrable mode a transient error at that first poke (an outage, a dropped answer)
+        defers anyway: the trigger rides it out as it does any later one.
+        """
+        from airflow_provider_qwenasr.exceptions import QwenASRError
+        from airflow_provider_qwenasr.protocol import validate_task_id
+        from airflow_provider_qwenasr.waiting import check_wait_options
+
+        task_id = validate_task_id(self.asr_task_id)
+        check_wait_options(
+            interval_name="poke_interval",
+            poll_interval=self.poke_interval,
+            max_poll_interval=self.max_poll_interval if self.deferrable else self.poke_interval,
+            timeout=self.timeout,
+        )
         if not self.deferrable:
             return super().execute(context)
-        task = self.hook.get_task(self.asr_task_id)
-        if task.is_terminal:
-            return self._finish(task)
+        try:
+            task = self.hook.get_task(task_id)
+        except QwenASRError as error:
+            if not error.is_transient:
+                raise
+            self.log.warning(
+                "Task %s: first query failed (%s); deferring, the trigger retries", task_id, error
+            )
+        else:
+            if task.is_terminal:
+                return self._finish(task)
+            self.log.info("Task %s is %s; deferring to the triggerer", task.task_id, task.raw_status)
+        self._defer(task_id)
+
+    def _defer(self, task_id: str) -> None:
         from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
 
-        self.log.info("Task %s is %s; deferring to the triggerer", task.task_id, task.raw_status)
         self.defer(
             trigger=QwenASRTaskTrigger(
-                asr_task_id=task.task_id,
+                asr_task_id=task_id,
                 qwen_asr_conn_id=self.qwen_asr_conn_id,
                 poll_interval=self.poke_interval,
                 max_poll_interval=self.max_poll_interval,
@@ -127,7 +156,10 @@ class QwenASRTaskSensor(BaseSensorOperator):
         return task.summary()
 
     def _fail(self, error: QwenASRError) -> NoReturn:
-        # Logged as well as raised: with soft_fail, Airflow replaces the exception by a skip whose
-        # message would otherwise lose DashScope's code and request id.
+        # Logged as well as raised: the skip's message alone would lose DashScope's code and
+        # request id. Raised as a skip here because the deferrable path (the first poke and
+        # execute_complete) bypasses BaseSensorOperator's own soft_fail conversion.
         self.log.error("%s", error)
+        if self.soft_fail or getattr(self, "never_fail", False):
+            raise AirflowSkipException(str(error)) from error
         raise AirflowFailException(str(error)) from error

@@ -47,7 +47,8 @@ class QwenASRTaskTrigger(BaseTrigger):
 
     :param asr_task_id: the DashScope task id.
     :param qwen_asr_conn_id: the ``qwen_asr`` connection, read asynchronously.
-    :param poll_interval: seconds before the first poll and after a status change.
+    :param poll_interval: seconds before the first poll and after a status change (at least
+        :data:`~airflow_provider_qwenasr.waiting.MIN_POLL_INTERVAL`: a shorter one is stretched).
     :param max_poll_interval: the longest wait between polls.
     :param deadline: absolute UNIX time after which a ``timeout`` event fires; ``None`` for none.
     """
@@ -83,14 +84,17 @@ class QwenASRTaskTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the task ends or the deadline passes; yield one event."""
         from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRAsyncHook
+        from airflow_provider_qwenasr.waiting import floored_interval
 
         hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
         last_status: TaskStatus | None = None
-        interval = self.poll_interval
+        first_interval = floored_interval(self.poll_interval)
+        longest = max(floored_interval(self.max_poll_interval), first_interval)
+        interval = first_interval
         transient_streak = 0
         # The operator queried the task just before deferring, and a restarted triggerer re-creates
         # every trigger at once: spread the first polls so they do not all land in one instant.
-        first_wait = self._next_wait(random.uniform(0, self.poll_interval))
+        first_wait = self._next_wait(random.uniform(0, first_interval))
         if first_wait:
             await asyncio.sleep(first_wait)
         while True:
@@ -114,7 +118,7 @@ class QwenASRTaskTrigger(BaseTrigger):
                 if task.status is not last_status:
                     self._log_change(task, last_status)
                     last_status = task.status
-                    interval = self.poll_interval
+                    interval = first_interval
                 if task.is_terminal:
                     yield self._terminal_event(task)
                     return
@@ -127,7 +131,7 @@ class QwenASRTaskTrigger(BaseTrigger):
                 )
                 return
             await asyncio.sleep(wait)
-            interval = min(self.max_poll_interval, interval * 1.5)
+            interval = min(longest, interval * 1.5)
 
     def _next_wait(self, interval: float) -> float | None:
         """Seconds until the next poll, clipped to the deadline; ``None`` once the deadline passed."""

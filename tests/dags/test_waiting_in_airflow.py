@@ -91,13 +91,63 @@ def test_sensor_reports_dashscope_failure(home: AirflowHome, emulator, soft_fail
     """A FAILED transcription fails the sensor with DashScope's code (or skips it with soft_fail)."""
     env = {
         "AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator.base_url, query_qps=50),
-        "QWENASR_TEST_AUDIO": "https://example.com/audio/private.wav?fail=FILE_403_FORBIDDEN",
+        # Failed at once: the deferrable sensor's first poke (before any deferral) finds it FAILED.
+        "QWENASR_TEST_AUDIO": "https://example.com/audio/private.wav?fail=FILE_403_FORBIDDEN"
+        "&pending_seconds=0&running_seconds=0",
         "QWENASR_TEST_SOFT_FAIL": "1" if soft_fail else "0",
     }
     result = home.dags_test("qwenasr_sensor_failure", env=env)
     assert "FILE_403_FORBIDDEN" in result.output
-    flat = result.output.replace(" ", "")
-    if soft_fail:
-        assert "state=skipped" in flat or "skipped" in result.output.lower(), result.output[-4000:]
-    else:
-        assert "state=failed" in flat, result.output[-4000:]
+    assert "deferring" not in result.output
+    state = home.task_states("qwenasr_sensor_failure")["wait"]
+    assert state == ("skipped" if soft_fail else "failed"), result.output[-4000:]
+
+
+@pytest.mark.parametrize("kind", ["status", "reset"], ids=["503s", "dropped"])
+def test_deferrable_sensor_rides_out_an_outage_at_its_first_poke(
+    home: AirflowHome, run_env: dict[str, str], emulator, kind: str
+) -> None:  # type: ignore[no-untyped-def]
+    """An outage longer than the hook's retries at the first poke defers; the trigger outlasts it."""
+    # 1 try + 5 retries at the first poke, then 3 more polls of the trigger meet the outage.
+    emulator.backend.faults.add("query", kind, status=503, count=9)
+    result = home.dags_test("qwenasr_first_poke_outage", env=run_env)
+    result.assert_succeeded()
+    assert "first query failed" in result.output
+    assert home.task_states("qwenasr_first_poke_outage")["wait"] == "success"
+    assert len(emulator.backend.requests.entries("query")) >= 10
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferrable"])
+def test_sensor_refuses_none_task_id_before_any_query(
+    home: AirflowHome, run_env: dict[str, str], emulator, deferrable: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """An asr_task_id rendered from an empty XCom ("None") is refused: no query, a clear message."""
+    env = {**run_env, "QWENASR_TEST_DEFERRABLE": "1" if deferrable else "0"}
+    result = home.dags_test("qwenasr_sensor_no_task_id", env=env)
+    assert "the upstream task returned no task id" in result.output, result.output[-4000:]
+    assert home.task_states("qwenasr_sensor_no_task_id")["wait"] == "failed"
+    assert emulator.backend.requests.entries("query") == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"kwargs": {"poll_interval": 0}}, "poll_interval=0 is below the minimum of 1 s"),
+        ({"kwargs": {"poll_interval": 0.2}}, "poll_interval=0.2 is below the minimum"),
+        ({"kwargs": {"max_poll_interval": 0}}, "max_poll_interval=0 is below the minimum"),
+        ({"kwargs": {"timeout": 0}}, "timeout=0 must be a positive number of seconds"),
+        ({"kwargs": {"timeout": -5}}, "timeout=-5 must be a positive number of seconds"),
+        ({"operator": "sensor", "kwargs": {"poke_interval": 0}}, "poke_interval=0.0 is below the minimum"),
+        ({"operator": "sensor", "kwargs": {"max_poll_interval": 0.1}}, "max_poll_interval=0.1 is below"),
+    ],
+    ids=["poll-0", "poll-0.2", "max-poll-0", "timeout-0", "timeout-negative", "poke-0", "sensor-max-0.1"],
+)
+def test_wait_options_that_spend_the_quota_are_refused_before_billing(
+    home: AirflowHome, run_env: dict[str, str], emulator, spec: dict, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Sub-second intervals and non-positive timeouts fail the task before any submit or query."""
+    env = {**run_env, "QWENASR_TEST_BAD_WAIT": json.dumps(spec)}
+    result = home.dags_test("qwenasr_bad_wait_options", env=env)
+    assert message in result.output, result.output[-4000:]
+    assert home.task_states("qwenasr_bad_wait_options")["check"] == "failed"
+    assert emulator.backend.requests.entries() == []

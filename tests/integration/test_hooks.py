@@ -37,6 +37,8 @@ FAST = {"max_retries": 4, "retry_base_delay": 0.01, "retry_max_delay": 0.05, "ti
 SLOW_AUDIO = "https://example.com/slow.wav?pending_seconds=60"
 log = logging.getLogger(__name__)
 
+pytestmark = pytest.mark.usefixtures("fast_polls")
+
 
 @pytest.fixture
 def hook(qwen_conn: str) -> Iterator[QwenASRHook]:

@@ -24,6 +24,8 @@ from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger, Termi
 from airflow_provider_qwenasr.waiting import error_from_event
 from tests.conftest import EMULATOR_API_KEY, connection_json
 
+pytestmark = pytest.mark.usefixtures("fast_polls")
+
 QWEN3 = "qwen3-asr-flash-filetrans"
 SLOW_AUDIO = "https://example.com/slow.wav?pending_seconds=60"
 #: A URL followed by a query; ``?…`` (the provider's redaction marker, JSON-escaped) is allowed.
@@ -219,6 +221,23 @@ async def test_polls_back_off(hook: QwenASRHook, emulator: EmulatorServer) -> No
     assert payload["status"] == TerminationReason.TIMEOUT.value
     # A fixed 20 ms interval would poll ~30 times in 0.6 s; growing by 1.5x gives about 8.
     assert len(emulator.backend.requests.entries("query")) <= 12
+
+
+async def test_intervals_below_the_floor_are_stretched_to_it(
+    hook: QwenASRHook, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trigger row asking for 0 s polls (written by other code) still polls at most once a second."""
+    from airflow_provider_qwenasr import waiting
+
+    monkeypatch.setattr(waiting, "MIN_POLL_INTERVAL", 1.0)
+    task = hook.submit_transcription(QWEN3, file_url=SLOW_AUDIO)
+    trigger = QwenASRTaskTrigger(
+        task.task_id, poll_interval=0, max_poll_interval=0, deadline=time.time() + 2.5
+    )
+    payload = await run_to_end(trigger)
+    assert payload["status"] == TerminationReason.TIMEOUT.value
+    # Unfloored, a 0 s interval polls as fast as the rate budget lets it: hundreds of queries.
+    assert 1 <= len(emulator.backend.requests.entries("query")) <= 4
 
 
 @pytest.mark.parametrize(

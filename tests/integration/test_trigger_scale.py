@@ -34,6 +34,8 @@ BUDGET_QPS = 80.0
 RATE_TOLERANCE = 1.05
 QWEN3 = "qwen3-asr-flash-filetrans"
 
+pytestmark = pytest.mark.usefixtures("fast_polls")
+
 
 @pytest.fixture
 def scale_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:

@@ -29,6 +29,8 @@ BAD_TASK_IDS = [
     pytest.param("", id="empty"),
     pytest.param("   ", id="blank"),
     pytest.param(None, id="none"),
+    pytest.param("None", id="rendered-none"),
+    pytest.param(" null ", id="rendered-null"),
     pytest.param("8fab76d0 0eed", id="space"),
     pytest.param("../tasks/other", id="path-traversal"),
     pytest.param("{{ ti.xcom_pull(task_ids='submit') }}", id="unrendered-template"),
@@ -110,6 +112,7 @@ def test_hook_refuses_a_bad_task_id(qwen_conn: str, emulator: EmulatorServer, ta
     nothing_sent(emulator)
 
 
+@pytest.mark.usefixtures("fast_polls")
 @pytest.mark.parametrize("task_id", BAD_TASK_IDS)
 async def test_trigger_reports_a_bad_task_id_as_an_error_event(
     qwen_conn: str, emulator: EmulatorServer, task_id: object

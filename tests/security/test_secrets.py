@@ -285,6 +285,7 @@ def test_api_errors_hold_no_key(emulator: EmulatorServer, monkeypatch: pytest.Mo
     assert EMULATOR_API_KEY[::-1] not in message
 
 
+@pytest.mark.usefixtures("fast_polls")
 async def test_trigger_kwargs_and_events_hold_no_secret(hook: QwenASRHook, secret_scan: SecretScan) -> None:
     task = hook.submit_transcription(
         "fun-asr",

@@ -27,7 +27,7 @@ with DAG("qwenasr_fetch", schedule=None, start_date=datetime(2026, 1, 1), catchu
         parameters={"diarization_enabled": True, "speaker_count": 2},
         wait_for_completion=True,
         deferrable=False,
-        poll_interval=0.5,
+        poll_interval=1,
     )
     fetch = FetchTranscriptionOperator(
         task_id="fetch",

@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
+from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 from airflow_provider_qwenasr.operators.qwen_asr import QwenASRSubmitTranscriptionOperator
 from airflow_provider_qwenasr.sensors.qwen_asr import QwenASRTaskSensor
 
@@ -42,7 +43,7 @@ for mode in ("deferrable", "poke", "reschedule"):
         wait = QwenASRTaskSensor(
             task_id="wait",
             asr_task_id=submit.output,
-            poke_interval=0.5,
+            poke_interval=1,
             max_poll_interval=1.0,
             timeout=120,
             mode="reschedule" if mode == "reschedule" else "poke",
@@ -56,7 +57,7 @@ with DAG("qwenasr_crash_retry", schedule=None, start_date=START, catchup=False):
         file_url=AUDIO,
         wait_for_completion=True,
         deferrable=False,
-        poll_interval=0.5,
+        poll_interval=1,
         retries=2,
         retry_delay=timedelta(seconds=0),
     )
@@ -67,7 +68,7 @@ with DAG("qwenasr_timeout_cancels", schedule=None, start_date=START, catchup=Fal
         file_url=AUDIO,
         wait_for_completion=True,
         deferrable=os.environ.get("QWENASR_TEST_DEFERRABLE") == "1",
-        poll_interval=0.5,
+        poll_interval=1,
         timeout=3,
     )
 
@@ -76,8 +77,50 @@ with DAG("qwenasr_sensor_failure", schedule=None, start_date=START, catchup=Fals
     QwenASRTaskSensor(
         task_id="wait",
         asr_task_id=submit.output,
-        poke_interval=0.5,
+        poke_interval=1,
         timeout=60,
         deferrable=True,
         soft_fail=os.environ.get("QWENASR_TEST_SOFT_FAIL") == "1",
     )
+
+
+class QuickRetrySensor(QwenASRTaskSensor):
+    """The sensor with the hook's default retry count but short backoffs, to keep the test quick."""
+
+    @property
+    def hook(self) -> QwenASRHook:  # type: ignore[override]
+        return QwenASRHook(self.qwen_asr_conn_id, retry_base_delay=0.05, retry_max_delay=0.1)
+
+
+with DAG("qwenasr_first_poke_outage", schedule=None, start_date=START, catchup=False):
+    submit = QwenASRSubmitTranscriptionOperator(task_id="submit", file_url=AUDIO)
+    QuickRetrySensor(task_id="wait", asr_task_id=submit.output, poke_interval=1, timeout=120, deferrable=True)
+
+
+@task
+def returns_nothing() -> None:
+    """An upstream task whose XCom is empty: a template reading it renders ``None``."""
+
+
+with DAG("qwenasr_sensor_no_task_id", schedule=None, start_date=START, catchup=False):
+    QwenASRTaskSensor(
+        task_id="wait",
+        asr_task_id="{{ ti.xcom_pull(task_ids='returns_nothing') }}",
+        poke_interval=1,
+        deferrable=os.environ.get("QWENASR_TEST_DEFERRABLE") == "1",
+    ).set_upstream(returns_nothing())
+
+BAD_WAIT = json.loads(os.environ.get("QWENASR_TEST_BAD_WAIT", "{}"))
+
+with DAG("qwenasr_bad_wait_options", schedule=None, start_date=START, catchup=False):
+    if BAD_WAIT.get("operator") == "sensor":
+        QwenASRTaskSensor(
+            task_id="check",
+            asr_task_id="8fab76d0-0eed-4d20-929f-0123456789ab",
+            deferrable=True,
+            **BAD_WAIT["kwargs"],
+        )
+    else:
+        QwenASRSubmitTranscriptionOperator(
+            task_id="check", file_url=AUDIO, wait_for_completion=True, **BAD_WAIT.get("kwargs", {})
+        )
