@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr.masking import mask
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
@@ -66,13 +67,5 @@ def audio_url(
             f"The {source.protocol}:// store cannot make signed URLs for DashScope to download from",
             hint="Give file_url= a public or pre-signed URL, or keep the audio in S3, GCS, OSS or locally",
         ) from None
-    _mask(url)
+    mask(url)
     return url
-
-
-def _mask(url: str) -> None:
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - Airflow 3.0
-        return
-    mask_secret(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr.masking import mask
 from airflow_provider_qwenasr.protocol import DEFAULT_QUERY_QPS, ApiSettings, normalize_base_url
 
 __all__ = ["settings_from_connection"]
@@ -36,7 +37,7 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
             f"Connection {conn_id!r} has no API key",
             hint="Put the DashScope API key in the connection's password field",
         )
-    _mask(api_key)
+    mask(api_key)
     host = conn.host or ""
     if host and conn.schema and "/" not in host.split("://", 1)[-1]:
         # URI-style connections split "host/api/v1" into host and schema.
@@ -71,14 +72,3 @@ def _positive(value: object, default: float, name: str, conn_id: str) -> float:
             f"Connection {conn_id!r} has extra {name}={value!r}; it must be a positive number"
         )
     return number
-
-
-def _mask(secret: str) -> None:
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # Airflow < 3.1 keeps it elsewhere
-        try:
-            from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
-        except ImportError:
-            return
-    mask_secret(secret)

@@ -46,7 +46,8 @@ class FetchTranscriptionOperator(BaseOperator):
     :param output_path: where to write (templated): an ``ObjectStoragePath`` URI such as
         ``s3://bucket/transcripts/{{ ds }}`` or ``file:///data/out``. ``None`` writes nothing.
     :param output_conn_id: the connection of the object store, e.g. an ``aws`` connection.
-    :param output_formats: any of ``json`` (the original bytes), ``txt``, ``srt``, ``vtt``, ``jsonl``
+    :param output_formats: any of ``json`` (the original bytes, an audio URL's query cut),
+        ``txt``, ``srt``, ``vtt``, ``jsonl``
         (templated; a comma-separated string works too).
     :param xcom_output: ``manifest`` (default), ``text`` (adds each file's text) or ``full`` (adds each
         file's whole parsed result).

@@ -113,6 +113,22 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         self.allow_partial_failure = allow_partial_failure
         self._waiting_on: str | None = None
 
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """Render the templated fields, then mask the query of each audio URL in Airflow's output.
+
+        A signed URL's query is a credential: the Rendered Template tab, the REST API and the logs
+        show ``https://host/a.wav?***``; the URL submitted is untouched.
+        """
+        from airflow_provider_qwenasr.masking import mask_url_queries
+
+        super().render_template_fields(context, jinja_env)
+        urls = [self.file_url] if isinstance(self.file_url, str) else []
+        if self.file_urls is not None and not isinstance(self.file_urls, str):
+            urls.extend(u for u in self.file_urls if isinstance(u, str))
+        elif isinstance(self.file_urls, str):
+            urls.append(self.file_urls)
+        mask_url_queries(urls)
+
     @cached_property
     def hook(self) -> QwenASRHook:
         """The sync hook, created on first use (not at DAG parse time)."""

@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
 
 from airflow_provider_qwenasr.exceptions import (
     QwenASRConnectionError,
@@ -37,6 +36,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRTaskFailedError,
     redact_url,
 )
+from airflow_provider_qwenasr.masking import copy_without_url_queries, mask_url_queries
 from airflow_provider_qwenasr.models import AsrTask, FileResult, TaskStatus
 
 if TYPE_CHECKING:
@@ -168,7 +168,8 @@ def fetch_transcription_outputs(
         ``file:///dir`` or ``/dir``); outputs go to ``{output_path}/{asr_task_id}/{stem}.{ext}``.
         ``None`` writes nothing (the manifest still has every statistic).
     :param output_conn_id: the Airflow connection of the object store (e.g. an ``aws`` connection).
-    :param output_formats: any of ``json`` (the original bytes), ``txt``, ``srt``, ``vtt``, ``jsonl``.
+    :param output_formats: any of ``json`` (the original bytes, an audio URL's query cut),
+        ``txt``, ``srt``, ``vtt``, ``jsonl``.
     :param xcom_output: ``manifest``; ``text`` adds each file's ``text``; ``full`` adds each file's
         whole parsed document as ``result``.
     :param max_xcom_bytes: a ``text`` or ``full`` manifest larger than this (JSON-encoded) is refused.
@@ -391,17 +392,6 @@ def _check_xcom_size(
         )
 
 
-def _mask_signature(url: str) -> None:
-    """Register the signed URL's signature with Airflow's secret masker (belt and braces)."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - Airflow < 3.1
-        return
-    for name, value in parse_qsl(urlsplit(url).query):
-        if name.lower() in ("signature", "x-oss-signature", "x-amz-signature") and len(value) > 4:
-            mask_secret(value)
-
-
 def _in_context(error: QwenASRError, task: AsrTask, where: str, written: list[str]) -> QwenASRError:
     """The same error, naming the task and the file, and the outputs already written."""
     hint = error.hint or ""
@@ -499,6 +489,13 @@ class _Fetch:
         wants_text = self.xcom_output == "text" and not self.xcom_over
         text_limit = self.xcom_budget if wants_text else None
         size, stats = self.download(file.transcription_url, raw, text_limit=text_limit)
+        # What the provider stores of the document (the json output, the full XCom) names the audio
+        # URL without its query, which may be a signature; without a query it is the original bytes.
+        document = scratch / f"{index}.redacted.json"
+        if copy_without_url_queries(raw, document, [file.file_url, stats.file_url]):
+            size = document.stat().st_size
+        else:
+            document = raw
         name = names.name(index, stats.file_url)
         record: dict[str, Any] = {
             "index": index,
@@ -511,8 +508,8 @@ class _Fetch:
             "outputs": {},
         }
         if root is not None and self.formats:
-            record["outputs"] = self.write_outputs(raw, stats, root, name, scratch / str(index))
-        self.add_xcom_payload(record, raw, size, stats)
+            record["outputs"] = self.write_outputs(raw, document, stats, root, name, scratch / str(index))
+        self.add_xcom_payload(record, document, size, stats)
         self.log.info(
             "Task %s file %d (%s): %d sentences, %d characters, %s%s",
             self.task.task_id,
@@ -530,7 +527,7 @@ class _Fetch:
         from airflow_provider_qwenasr.protocol import backoff_delay
         from airflow_provider_qwenasr.results.parse import ResultJSONError, scan_result
 
-        _mask_signature(url)
+        mask_url_queries([url])
         attempt = 0
         while True:
             with raw.open("w+b") as sink:
@@ -554,9 +551,18 @@ class _Fetch:
             time.sleep(delay)
 
     def write_outputs(
-        self, raw: Path, stats: ResultStats, root: ObjectStoragePath, name: str, scratch: Path
+        self,
+        raw: Path,
+        document: Path,
+        stats: ResultStats,
+        root: ObjectStoragePath,
+        name: str,
+        scratch: Path,
     ) -> dict[str, str]:
-        """Render every format to a local file, then write them all; a failure writes nothing."""
+        """Render every format to a local file, then write them all; a failure writes nothing.
+
+        ``raw`` is the downloaded result, ``document`` the same without the audio URL's query.
+        """
         from airflow_provider_qwenasr import formats as renderers
         from airflow_provider_qwenasr.results.parse import iter_entries
         from airflow_provider_qwenasr.results.storage import object_uri, publish_file
@@ -565,7 +571,7 @@ class _Fetch:
         rendered: dict[str, Path] = {}
         for fmt in self.formats:
             if fmt == "json":
-                rendered[fmt] = raw  # the original bytes, untouched
+                rendered[fmt] = document  # the original bytes, but for the audio URL's query
                 continue
             options = dict(self.options.get(fmt, {}))
             # The channels with sentences, known from the scan, are exactly those the entries will
@@ -590,8 +596,8 @@ class _Fetch:
             self.written.append(outputs[fmt])
         return outputs
 
-    def add_xcom_payload(self, record: dict[str, Any], raw: Path, size: int, stats: ResultStats) -> None:
-        """Add ``text`` or ``result`` to the record while the XCom budget allows."""
+    def add_xcom_payload(self, record: dict[str, Any], document: Path, size: int, stats: ResultStats) -> None:
+        """Add ``text`` or ``result`` (``document``, parsed) to the record while the XCom budget allows."""
         if self.xcom_output == "manifest" or self.xcom_over:
             return
         if self.xcom_output == "text":
@@ -604,7 +610,7 @@ class _Fetch:
             if size > self.xcom_budget:
                 self.xcom_over = True
                 return
-            with raw.open("rb") as handle:
+            with document.open("rb") as handle:
                 record["result"] = json.load(handle)
             self.xcom_budget -= size
         if self.xcom_budget < 0:
