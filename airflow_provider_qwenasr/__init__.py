@@ -71,6 +71,19 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "/data/transcripts",
                         "default": "",
                     },
+                    "ui_signing_key": {
+                        "description": (
+                            "The key that signs each output the fetch operators name in their "
+                            "manifest; the UI serves only outputs whose signature checks. Set the "
+                            "same value on workers and api-servers (comma-separated: the first "
+                            "signs, all verify). Empty: [core] fernet_key is used."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "sensitive": True,
+                        "example": "a long random string",
+                        "default": "",
+                    },
                 },
             }
         },

@@ -183,8 +183,23 @@ def fetch_outputs(
         format_options=operator.format_options,
         log=operator.log,
     )
+    _sign(operator, context, manifest)
     attach_outlet_events(operator, context, manifest)
     return manifest
+
+
+def _sign(operator: FetchOptions, context: Context, manifest: dict[str, Any]) -> None:
+    """Sign the outputs for the UI (:mod:`~airflow_provider_qwenasr.output_signing`)."""
+    from airflow_provider_qwenasr.output_signing import OutputOwner, sign_manifest
+
+    ti = context.get("ti")
+    if ti is None or not manifest.get("outputs"):
+        return
+    if not sign_manifest(manifest, OutputOwner.of(ti)):
+        operator.log.warning(
+            "Neither [qwen_asr] ui_signing_key nor [core] fernet_key is set on this worker: the "
+            "outputs are not signed, and the Transcript tab will not serve them"
+        )
 
 
 def attach_outlet_events(operator: FetchOptions, context: Context, manifest: Mapping[str, Any]) -> None:

@@ -18,9 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response, StreamingResponse
 
+from airflow_provider_qwenasr.output_signing import OutputOwner
 from airflow_provider_qwenasr.ui import links, store, views
 from airflow_provider_qwenasr.ui.access import ReadTranscript, UserDep, can_read_logs, readable_dag_ids
-from airflow_provider_qwenasr.ui.manifest import OUTPUT_MEDIA_TYPES, OutputRefused, file_entry, output_uri
+from airflow_provider_qwenasr.ui.manifest import (
+    OUTPUT_MEDIA_TYPES,
+    ManifestInvalid,
+    OutputRefused,
+    check_manifest,
+    file_entry,
+    output_uri,
+)
 from airflow_provider_qwenasr.ui.render import SECURITY_HEADERS, page
 from airflow_provider_qwenasr.ui.sentences import open_output
 
@@ -103,6 +111,7 @@ def transcript(
             timeline=views.task_timeline(ti),
             hint=_hint(ti.state, failed, bool(failure and (failure.error or failure.log_lines))),
         )
+    _checked(manifest)
     lane = lane or None
     context = views.transcript_context(
         request, ti, manifest, file=file, lane=lane, page=page_number, size=size
@@ -138,17 +147,32 @@ def download(
     manifest = store.get_manifest(session, dag_id, run_id, task_id, mi)
     if manifest is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No transcript for this task instance.")
+    _checked(manifest)
     try:
-        uri = output_uri(manifest, index, fmt)
+        uri = output_uri(manifest, OutputOwner(dag_id, run_id, task_id, mi), index, fmt)
     except OutputRefused as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No such output: {exc}.") from None
     try:
         stream = open_output(uri, manifest.get("output_conn_id"))
     except FileNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "The output no longer exists.") from None
+    except Exception as exc:  # the store refused or failed: say so, never a server error
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY, f"The output could not be opened ({type(exc).__name__})."
+        ) from None
     filename = _download_name(file_entry(manifest, index), index, fmt)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(_chunks(stream), media_type=OUTPUT_MEDIA_TYPES[fmt], headers=headers)
+
+
+def _checked(manifest: Any) -> None:
+    """422, naming the problem, for a manifest whose shape the pages cannot rely on."""
+    try:
+        check_manifest(manifest)
+    except ManifestInvalid as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"The manifest is malformed: {exc}."
+        ) from None
 
 
 def transcriptions(
@@ -191,7 +215,13 @@ def transcriptions(
     )
 
 
-_HEADINGS = {401: "Not logged in", 403: "Forbidden", 404: "Not found", 422: "Bad request"}
+_HEADINGS = {
+    401: "Not logged in",
+    403: "Forbidden",
+    404: "Not found",
+    422: "Bad request",
+    502: "Output unavailable",
+}
 
 
 def _login_href(request: Request) -> str | None:

@@ -9,10 +9,13 @@ from typing import Any
 
 from starlette.requests import Request
 
+from airflow_provider_qwenasr.output_signing import OutputOwner
 from airflow_provider_qwenasr.ui import links
 from airflow_provider_qwenasr.ui.manifest import (
     OUTPUT_MEDIA_TYPES,
+    ManifestInvalid,
     OutputRefused,
+    check_manifest,
     output_uri,
     readable_output,
 )
@@ -119,10 +122,11 @@ def transcript_context(
         if isinstance(e, Mapping) and e.get("index", p) == current.index
     )
     key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+    owner = OutputOwner(*key)
     downloads = []
     for fmt in DOWNLOAD_ORDER:
         try:
-            output_uri(manifest, current.index, fmt)
+            output_uri(manifest, owner, current.index, fmt)
         except OutputRefused:
             continue
         downloads.append((fmt, links.download_path(request, *key, current.index, fmt)))
@@ -145,11 +149,11 @@ def transcript_context(
     }
     if current.status == "FAILED":
         return context
-    source = readable_output(manifest, current.index)
-    if source is None:
-        context["notice"] = "No jsonl or json output was written for this file, so there is no text to show."
+    try:
+        fmt, uri = readable_output(manifest, owner, current.index)
+    except OutputRefused as exc:
+        context["notice"] = f"There is no text to show for this file: {exc}."
         return context
-    fmt, uri = source
     try:
         with open_output(uri, manifest.get("output_conn_id")) as stream:
             result = build_page(
@@ -159,9 +163,10 @@ def transcript_context(
                 size=size,
                 duration_ms=entry.get("duration_ms") if isinstance(entry.get("duration_ms"), int) else None,
             )
-    except (OSError, ValueError) as exc:
-        # ijson's and json's errors are ValueErrors; a vanished object is an OSError.
-        context["notice"] = f"The {fmt} output could not be read ({type(exc).__name__}: {exc})."
+    except Exception as exc:  # any store's or parser's error: a notice, never a server error
+        # ijson's and json's errors are ValueErrors; a vanished object is an OSError. The message
+        # names the class only: a store's message may quote a URL or a credential.
+        context["notice"] = f"The {fmt} output could not be read ({type(exc).__name__})."
         return context
     base = {"file": current.index if file is not None else None, "size": size if size != 100 else None}
     several = result.several_channels
@@ -191,8 +196,12 @@ def transcript_context(
 
 
 def list_row(request: Request, row: ManifestRow) -> dict[str, Any]:
-    """One line of the Transcriptions page."""
+    """One line of the Transcriptions page (a malformed manifest shows as such, never an error)."""
     m = row.manifest
+    try:
+        check_manifest(m)
+    except ManifestInvalid:
+        m = {"asr_task_id": m.get("asr_task_id"), "status": "malformed manifest", "files": [], "outputs": []}
     totals = m.get("totals") if isinstance(m.get("totals"), Mapping) else {}
     files = [f for f in m.get("files") or [] if isinstance(f, Mapping)]
     languages: dict[str, None] = {}

@@ -44,6 +44,8 @@ def test_fetch_in_airflow(home: AirflowHome, emulator: Any, tmp_path: Path) -> N
         (folder / f"standup.{ext}").as_uri() for ext in ("json", "txt", "srt", "vtt", "jsonl")
     ]
     assert [f["status"] for f in manifest["files"]] == ["SUCCEEDED", "FAILED"]
+    # Signed for the UI with the deployment's key ([core] fernet_key here), one signature per output.
+    assert set(manifest["files"][0]["output_signatures"]) == {"json", "txt", "srt", "vtt", "jsonl"}
     assert manifest["files"][1]["code"] == "FILE_404_NOT_FOUND"
     assert manifest["files"][0]["speakers"]
     assert _printed(result.output, "ASSET_EXTRA=") == {

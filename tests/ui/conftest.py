@@ -22,6 +22,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = Path(__file__).parent / "dag_files" / "ui_fixture_dags.py"
 JWT_SECRET = "qwenasr-ui-tests-jwt-secret-" + "0123456789abcdef" * 4
+#: Workers and api-server share it, as a deployment does ([core] fernet_key is random per process
+#: in unit-test mode, so it cannot stand in here).
+SIGNING_KEY = "qwenasr-ui-tests-signing-key-" + "fedcba9876543210" * 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def ui_data(tmp_path_factory: pytest.TempPathFactory) -> UiData:
     env = {
         **os.environ,
         "QWENASR_UI_OUT": str(out),
+        "AIRFLOW__QWEN_ASR__UI_SIGNING_KEY": SIGNING_KEY,
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     _airflow("db", "migrate", env=env)
@@ -106,6 +110,7 @@ def ui_app(ui_data: UiData, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:viewer,outsider:viewer")
     mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", JWT_SECRET)
     mp.setenv("AIRFLOW__QWEN_ASR__UI_LOCAL_ROOTS", str(ui_data.out))
+    mp.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", SIGNING_KEY)
     mp.setattr(settings, "PLUGINS_FOLDER", str(plugins))
     _clear_plugin_caches()
     from airflow.api_fastapi.app import create_app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -133,11 +134,16 @@ def test_parse_error_fields_of_a_qwenasr_error() -> None:
 
 
 def test_manifest_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only outputs the manifest names (and lists) are served; jsonl is preferred for reading."""
+    """Only signed outputs the manifest names (and lists) are served; jsonl is preferred for reading."""
+    from airflow_provider_qwenasr.output_signing import OutputOwner, sign_manifest
+
     monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_LOCAL_ROOTS", "/o")
-    manifest = {
+    monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", "new-key,old-key")
+    owner = OutputOwner("d", "r", "t", -1)
+    manifest: dict[str, Any] = {
         "asr_task_id": "t",
-        "outputs": ["file:///o/a.json", "file:///o/a.jsonl"],
+        "output_conn_id": None,
+        "outputs": ["file:///o/a.json", "file:///o/a.jsonl", "file://localhost/o/b.txt"],
         "files": [
             {
                 "index": 0,
@@ -145,22 +151,38 @@ def test_manifest_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
                     "json": "file:///o/a.json",
                     "jsonl": "file:///o/a.jsonl",
                     "txt": "file:///elsewhere.txt",
+                    "srt": "file://localhost/o/b.txt",
                 },
             }
         ],
     }
+    assert sign_manifest(manifest, owner)
     assert is_manifest(manifest)
     assert not is_manifest({"files": []})
     assert not is_manifest({"asr_task_id": "t", "files": [], "status": "SUCCEEDED"})  # the sensor's summary
     assert not is_manifest("x")
-    assert output_uri(manifest, 0, "json") == "file:///o/a.json"
-    assert readable_output(manifest, 0) == ("jsonl", "file:///o/a.jsonl")
+    assert output_uri(manifest, owner, 0, "json") == "file:///o/a.json"
+    assert output_uri(manifest, owner, 0, "srt") == "file:///o/b.txt"  # canonical: what is opened
+    assert readable_output(manifest, owner, 0) == ("jsonl", "file:///o/a.jsonl")
     for index, fmt in ((0, "txt"), (0, "docx"), (1, "json")):
         with pytest.raises(OutputRefused):
-            output_uri(manifest, index, fmt)
+            output_uri(manifest, owner, index, fmt)
+    for other in (
+        OutputOwner("d", "r", "t", 0),
+        OutputOwner("d", "r2", "t", -1),
+        OutputOwner("e", "r", "t", -1),
+    ):
+        with pytest.raises(OutputRefused, match="not signed"):
+            output_uri(manifest, other, 0, "json")
+    monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", "newer-key,new-key")  # rotated: still checks
+    assert output_uri(manifest, owner, 0, "json") == "file:///o/a.json"
+    monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", "another-key")
+    with pytest.raises(OutputRefused, match="not signed"):
+        output_uri(manifest, owner, 0, "json")
+    monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", "new-key")
     monkeypatch.setenv("AIRFLOW__QWEN_ASR__UI_LOCAL_ROOTS", "/elsewhere,/other")
     with pytest.raises(OutputRefused, match="ui_local_roots"):
-        output_uri(manifest, 0, "json")
+        output_uri(manifest, owner, 0, "json")
     monkeypatch.delenv("AIRFLOW__QWEN_ASR__UI_LOCAL_ROOTS")
     with pytest.raises(OutputRefused, match="not set"):  # locked down by default
-        output_uri(manifest, 0, "json")
+        output_uri(manifest, owner, 0, "json")

@@ -66,8 +66,13 @@ def _write_outputs(
 
 
 def _manifest(asr_task_id: str, files: list[dict[str, Any]], status: str = "SUCCEEDED") -> dict[str, Any]:
+    """The manifest the fetch operator returns, its outputs signed as the operator signs them."""
+    from airflow.sdk import get_current_context
+
+    from airflow_provider_qwenasr.output_signing import OutputOwner, sign_manifest
+
     ok = [f for f in files if f["status"] == "SUCCEEDED"]
-    return {
+    manifest = {
         "asr_task_id": asr_task_id,
         "status": status,
         "submit_time": "2025-01-02T03:04:05.000+00:00",
@@ -85,6 +90,8 @@ def _manifest(asr_task_id: str, files: list[dict[str, Any]], status: str = "SUCC
             "duration_ms": sum(f.get("duration_ms", 0) for f in ok),
         },
     }
+    assert sign_manifest(manifest, OutputOwner.of(get_current_context()["ti"]))
+    return manifest
 
 
 def _ok_file(
@@ -174,6 +181,31 @@ def crafted(**context: Any) -> dict[str, Any]:
     return manifest
 
 
+def target(**context: Any) -> dict[str, Any]:
+    """A plain transcription whose XCom the attack tests rewrite through the REST API."""
+    sentences = [_sentence(0, 0, 0, "Nothing to see here.", language="en")]
+    outputs = _write_outputs("target", "target", sentences, ("txt", "jsonl"))
+    # A file under ui_local_roots that no manifest of this task instance names.
+    _out("private", "salaries.csv").write_text("name,salary\nalice,1000000\n")
+    return _manifest("dash-target-0009", [_ok_file(0, "target", sentences, outputs)])
+
+
+def netloc_bypass(**context: Any) -> dict[str, Any]:
+    """A DAG author's manifest naming file://..<root>/leak.txt: its path is under the root, its file not."""
+    root = os.environ["QWENASR_UI_OUT"]
+    sentences = [_sentence(0, 0, 0, "bypass")]
+    outputs = {"txt": f"file://..{root}/leak.txt", "jsonl": f"file://..{root}/leak.jsonl"}
+    return _manifest("dash-netloc-0010", [_ok_file(0, "bypass", sentences, outputs)])
+
+
+def nul_byte(**context: Any) -> dict[str, Any]:
+    """A DAG author's manifest whose output URIs hold %00."""
+    root = os.environ["QWENASR_UI_OUT"]
+    sentences = [_sentence(0, 0, 0, "nul")]
+    outputs = {"txt": f"file://{root}/a%00b.txt", "jsonl": f"file://{root}/a%00b.jsonl"}
+    return _manifest("dash-nul-0011", [_ok_file(0, "nul", sentences, outputs)])
+
+
 def sensor_summary(**context: Any) -> dict[str, Any]:
     """What the sensor returns: a task summary with files but no outputs. Not a transcript."""
     return {"asr_task_id": "dash-summary-0008", "status": "SUCCEEDED", "files": [{"status": "SUCCEEDED"}]}
@@ -207,7 +239,18 @@ class FailingFetchOperator(BaseOperator):
 
 
 with DAG("ui_fixture", schedule=None, start_date=datetime.datetime(2024, 1, 1), catchup=False):
-    for fn in (meeting, big, json_only, all_failed, crafted, sensor_summary, plain):
+    for fn in (
+        meeting,
+        big,
+        json_only,
+        all_failed,
+        crafted,
+        target,
+        netloc_bypass,
+        nul_byte,
+        sensor_summary,
+        plain,
+    ):
         PythonOperator(task_id=fn.__name__, python_callable=fn)
     FailingFetchOperator(task_id="failing", asr_task_id="{{ 'dash-' ~ 'failing-0006' }}", retries=0)
 
