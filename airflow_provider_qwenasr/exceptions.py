@@ -163,10 +163,13 @@ class QwenASRConnectionError(QwenASRError):
 
     ``request_sent`` is False only when the connection itself failed (refused, connect timeout), so
     the service cannot have acted on the request; a billed submit may then be sent again safely.
+    ``answer_started`` is True when the status line arrived and the body was cut: the service has
+    then finished acting on the request.
     """
 
     is_transient = True
     request_sent = True
+    answer_started = False
 
 
 class QwenASRSubmitUnknownError(QwenASRError):

@@ -197,8 +197,9 @@ class QwenASRHook(_HookBase):
                 if not error.is_transient:
                     raise
                 if not _never_arrived(error):
-                    if not isinstance(error, QwenASRConnectionError):
-                        # A gateway answered: the service has settled; it needs a moment to list a task.
+                    if not isinstance(error, QwenASRConnectionError) or error.answer_started:
+                        # An answer began (a gateway's error, or a body cut short): the service has
+                        # settled; it needs a moment to list a task.
                         attempt = replace(attempt, settle_by=time.time() + LIST_LAG)
                     found = self.find_lost_task(attempt, cause=error)
                     if found.task is not None:
@@ -454,10 +455,14 @@ class QwenASRHook(_HookBase):
                 params=request.params,
                 json=request.json,
                 timeout=self.timeout,
+                stream=True,  # the body is read below, so that a cut body is told from no answer
             )
-            content = response.content
         except requests.RequestException as exc:
             raise _connection_error(request, exc) from None
+        try:
+            content = response.content
+        except requests.RequestException as exc:
+            raise _connection_error(request, exc, answer_started=True) from None
         return _settle(budget, response.status_code, content, response.headers, request)
 
 
@@ -580,8 +585,13 @@ def _list_params(
     return params
 
 
-def _connection_error(request: ApiRequest, exc: Exception) -> QwenASRConnectionError:
-    """Translate a requests/httpx transport failure (never with a URL's query in the text)."""
+def _connection_error(
+    request: ApiRequest, exc: Exception, *, answer_started: bool = False
+) -> QwenASRConnectionError:
+    """Translate a requests/httpx transport failure (never with a URL's query in the text).
+
+    ``answer_started``: the status line arrived and the body was cut, so the service has acted.
+    """
     kind = type(exc).__name__
     error = QwenASRConnectionError(
         f"DashScope {request.endpoint} got no complete answer ({kind})",
@@ -589,6 +599,7 @@ def _connection_error(request: ApiRequest, exc: Exception) -> QwenASRConnectionE
         hint=f"Check that {redact_url(request.url)} is reachable; reads are retried automatically",
     )
     error.request_sent = not _failed_to_connect(exc)
+    error.answer_started = answer_started
     return error
 
 

@@ -29,28 +29,39 @@ def run_env(emulator) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator.base_url, query_qps=50)}
 
 
-def _arm_lost_answers(emulator, count: int) -> None:  # type: ignore[no-untyped-def]
-    """The next ``count`` submits create their task, then answer 500: the outcome looks unknown."""
+#: How the answer of a submit that created its task is lost: a 500, a body cut short, the
+#: connection closed before any answer.
+LOSSES = [
+    pytest.param("status", id="500-after-acting"),
+    pytest.param("truncate", id="truncated-answer"),
+    pytest.param("reset", id="connection-closed"),
+]
+
+
+def _arm_lost_answers(emulator, count: int, kind: str = "status") -> None:  # type: ignore[no-untyped-def]
+    """The next ``count`` submits create their task, then lose the answer: the outcome looks unknown."""
     requests.post(
         f"{emulator.root_url}/emulator-api/faults",
-        json={"endpoint": "submit", "kind": "status", "status": 500, "count": count, "process_request": True},
+        json={"endpoint": "submit", "kind": kind, "status": 500, "count": count, "process_request": True},
         timeout=10,
     ).raise_for_status()
 
 
-def test_500_after_acting_is_billed_once_in_the_worker(home: AirflowHome, run_env, emulator) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", LOSSES)
+def test_a_lost_answer_is_billed_once_in_the_worker(home: AirflowHome, run_env, emulator, kind: str) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 13 item 1): a lost answer used to end in a retry that paid a second time."""
-    _arm_lost_answers(emulator, 1)
+    _arm_lost_answers(emulator, 1, kind)
     result = home.dags_test("qwenasr_lost_answer_blocking", env=run_env)
     result.assert_succeeded()
     assert emulator.backend.task_count() == 1
     assert "continuing with it, nothing is sent again" in result.output
 
 
-def test_mapped_siblings_each_keep_their_own_task(home: AirflowHome, run_env, emulator) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", LOSSES)
+def test_mapped_siblings_each_keep_their_own_task(home: AirflowHome, run_env, emulator, kind: str) -> None:  # type: ignore[no-untyped-def]
     """Three siblings submit the same model at once and all lose their answers: three tasks, each
     identified by its own input file, none taken by a sibling."""
-    _arm_lost_answers(emulator, 3)
+    _arm_lost_answers(emulator, 3, kind)
     result = home.dags_test("qwenasr_lost_answer_mapped", env=run_env)
     result.assert_succeeded()
     assert emulator.backend.task_count() == 3

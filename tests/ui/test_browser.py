@@ -221,3 +221,29 @@ def test_transcript_tab_and_transcriptions_page_in_chromium(
     # Without the session cookie the app refuses, as the core API does.
     anonymous = httpx.get(f"{dep.base_url}/qwen-asr/transcriptions", timeout=30)
     assert anonymous.status_code == 401
+    _rewritten_manifest_serves_nothing_else(dep, run_id, manifest)
+
+
+def _rewritten_manifest_serves_nothing_else(
+    dep: AirflowDeployment, run_id: str, manifest: dict[str, Any]
+) -> None:
+    """The real api-server serves the output the fetch task signed, and nothing a REST edit names.
+
+    A file sits under ``ui_local_roots`` beside the outputs; a manifest rewritten through
+    ``PATCH …/xcomEntries/return_value`` to name it must get a 404, whatever else it claims.
+    """
+    headers = {"Authorization": f"Bearer {dep.api.token}"}
+    download = f"{dep.base_url}/qwen-asr/ti/{DAG_ID}/{quote(run_id, safe='')}/fetch/-1/files/0/txt"
+    signed = httpx.get(download, headers=headers, timeout=30)
+    assert signed.status_code == 200, signed.text  # signed by the worker, checked by the api-server
+    loot = Path(urlsplit(manifest["files"][0]["outputs"]["txt"]).path).with_name("salaries.csv")
+    loot.write_text("name,salary\nalice,1000000\n")
+    edited = json.loads(json.dumps(manifest))
+    edited["files"][0]["outputs"]["txt"] = loot.as_uri()
+    edited["outputs"] = [*edited["outputs"], loot.as_uri()]
+    xcom = f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/fetch/xcomEntries/return_value"
+    dep.api.patch(xcom, {"value": edited, "map_index": -1})
+    refused = httpx.get(download, headers=headers, timeout=30)
+    assert refused.status_code == 404
+    assert "not signed by this deployment" in refused.text
+    assert "alice" not in refused.text
