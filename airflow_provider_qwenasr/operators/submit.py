@@ -113,20 +113,24 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         self.allow_partial_failure = allow_partial_failure
         self._waiting_on: str | None = None
 
-    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+    def _do_render_template_fields(
+        self, parent: Any, template_fields: Any, context: Context, jinja_env: Any, seen_oids: set[int]
+    ) -> None:
         """Render the templated fields, then mask the query of each audio URL in Airflow's output.
 
         A signed URL's query is a credential: the Rendered Template tab, the REST API and the logs
-        show ``https://host/a.wav?***``; the URL submitted is untouched.
+        show ``https://host/a.wav?***``; the URL submitted is untouched. (This is the method both
+        ``render_template_fields`` and a mapped operator's rendering call.)
         """
         from airflow_provider_qwenasr.masking import mask_url_queries
 
-        super().render_template_fields(context, jinja_env)
-        urls = [self.file_url] if isinstance(self.file_url, str) else []
-        if self.file_urls is not None and not isinstance(self.file_urls, str):
-            urls.extend(u for u in self.file_urls if isinstance(u, str))
-        elif isinstance(self.file_urls, str):
-            urls.append(self.file_urls)
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
+        file_url, file_urls = getattr(parent, "file_url", None), getattr(parent, "file_urls", None)
+        urls: list[object] = [file_url]
+        if isinstance(file_urls, str):
+            urls.append(file_urls)
+        elif isinstance(file_urls, (list, tuple)):
+            urls.extend(file_urls)
         mask_url_queries(urls)
 
     @cached_property

@@ -112,3 +112,25 @@ def test_json_output_of_a_url_without_query_is_the_served_bytes(
     [output] = sorted(tmp_path.rglob("*.json"))
     [served] = _served(emulator)
     assert output.read_bytes() == served
+
+
+def test_a_mapped_submit_masks_its_rendered_urls_too(home: AirflowHome, emulator: Any) -> None:
+    """Regression: mapped operators render without calling ``render_template_fields``."""
+    env = {
+        "AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator.base_url, query_qps=50),
+        "QWENASR_TEST_AUDIO": json.dumps([OSS, S3]),
+    }
+    result = home.dags_test("qwenasr_signed_urls_mapped", env=env)
+    result.assert_succeeded()
+    with closing(sqlite3.connect(home.root / "airflow.db")) as db:
+        rendered = " ".join(
+            str(r[0])
+            for r in db.execute(
+                "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ?",
+                ("qwenasr_signed_urls_mapped",),
+            )
+        )
+    assert rendered.count("?***") == 2
+    for secret in SECRETS:
+        assert secret not in rendered
+        assert secret not in result.output

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG
 
+from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
 from airflow_provider_qwenasr.operators.transcribe import QwenASRTranscribeOperator
 
 URLS = json.loads(os.environ.get("QWENASR_TEST_AUDIO", '["https://example.com/audio/meeting.wav"]'))
@@ -27,3 +28,7 @@ with DAG("qwenasr_signed_urls", schedule=None, start_date=datetime(2026, 1, 1), 
         deferrable=False,
         poll_interval=1,
     )
+
+with DAG("qwenasr_signed_urls_mapped", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    # Mapped operators render through another path (the unmapped task's field rendering).
+    QwenASRSubmitTranscriptionOperator.partial(task_id="submit").expand(file_url=URLS)
