@@ -48,12 +48,15 @@ def audio_url(
 
     try:
         source = ObjectStoragePath(path, conn_id=conn_id)
+        # With universal-pathlib 0.2 (Airflow 3.0, 3.1) an unknown scheme fails only here, when the
+        # file system is first needed: "No filesystem registered for scheme ...".
+        is_file = source.is_file()
     except Exception as error:  # ObjectStoragePath raises assorted errors for unknown schemes
         raise QwenASRInputError(
             f"audio_path {path!r} is not an object storage path ({type(error).__name__}: {error})",
             hint="Use a URI such as s3://bucket/key.wav, gs://bucket/key.wav or file:///path/to/audio.wav",
         ) from None
-    if not source.is_file():
+    if not is_file:
         raise QwenASRInputError(
             f"audio_path {path!r} does not exist or is not a file",
             hint="Check the path and that audio_conn_id can read it",

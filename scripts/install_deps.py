@@ -163,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-r", dest="requirements", action="append", default=[], help="a requirements file")
     parser.add_argument("-e", dest="editable", action="append", default=[], help="a project, editable")
+    parser.add_argument("--uv", help="the uv to use (default: the one beside this Python)")
     options = parser.parse_args(argv)
 
     settings = pip_settings(parse_pip_config(_pip_config_listing()))
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
+    uv = options.uv or shutil.which("uv", path=str(Path(sys.executable).parent))
     installer = os.environ.get("QWENASR_INSTALLER", "uv")
     if installer == "uv" and uv and settings.client_cert:
         print("==> pip's client-cert has no uv equivalent; installing with pip")

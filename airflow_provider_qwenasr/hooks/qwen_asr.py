@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_qwenasr._compat import READS_CONN_FIELDS, BaseHook, aget_connection
 from airflow_provider_qwenasr.exceptions import (
     QwenASRApiError,
     QwenASRConnectionError,
@@ -42,11 +43,6 @@ from airflow_provider_qwenasr.protocol import (
     parse_retry_after,
 )
 from airflow_provider_qwenasr.rate import RateBudget, budget_for
-
-try:
-    from airflow.sdk import BaseHook
-except ImportError:  # pragma: no cover - Airflow < 3.0 layout
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined,unused-ignore]
 
 if TYPE_CHECKING:
     import requests
@@ -117,12 +113,27 @@ class QwenASRHook(_HookBase):
         have created (they name their input files only once they end) before giving up undecided.
     """
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Labels for the connection form on Airflow versions that read them from the hook."""
-        from airflow_provider_qwenasr import get_provider_info
+    if not READS_CONN_FIELDS:  # Airflow 3.0 and 3.1 ask the hook; 3.2+ reads the provider info
+        # Defined only there: 3.2+ calls these when a hook has them (with a deprecation warning), and
+        # the provider info already declares the same fields.
 
-        return dict(get_provider_info()["connection-types"][0]["ui-field-behaviour"])
+        @classmethod
+        def get_connection_form_widgets(cls) -> dict[str, Any]:
+            """The connection form's extra fields (``region``, ``workspace``, the query budget).
+
+            Airflow >= 3.2 builds them from the provider info's ``conn-fields``; 3.0 and 3.1 ask the
+            hook. Empty when wtforms is not installed (Airflow then shows no extra fields either).
+            """
+            from airflow_provider_qwenasr.hooks.form import connection_form_widgets
+
+            return connection_form_widgets()
+
+        @classmethod
+        def get_ui_field_behaviour(cls) -> dict[str, Any]:
+            """Hidden fields, labels and placeholders of the connection form, for Airflow 3.0 and 3.1."""
+            from airflow_provider_qwenasr.hooks.form import ui_field_behaviour
+
+            return ui_field_behaviour()
 
     @cached_property
     def settings(self) -> ApiSettings:
@@ -484,7 +495,7 @@ class QwenASRAsyncHook(_HookBase):
             from airflow_provider_qwenasr.hooks.pool import shared_settings
 
             async def lookup() -> ApiSettings:
-                conn = await self.aget_connection(self.qwen_asr_conn_id)
+                conn = await aget_connection(self.qwen_asr_conn_id)
                 return settings_from_connection(conn, self.qwen_asr_conn_id)
 
             self._settings = await shared_settings(self.qwen_asr_conn_id, lookup)

@@ -227,7 +227,7 @@ def check_output_target(output_path: str, output_conn_id: str | None) -> ObjectS
     from airflow_provider_qwenasr.results.storage import is_local, output_root
 
     if output_conn_id:
-        from airflow.sdk import BaseHook
+        from airflow_provider_qwenasr._compat import BaseHook
 
         try:
             BaseHook.get_connection(output_conn_id)

@@ -45,6 +45,9 @@ def _submits(emulator) -> int:  # type: ignore[no-untyped-def]
 def test_meeting_example_writes_and_prints_the_transcript(
     home: AirflowHome, emulator, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    # Long enough that the sensor's first poke finds the task running however slowly Airflow starts
+    # it (3.0 takes seconds longer than 3.3), so it does defer.
+    emulator.backend.update_config({"running_seconds": 8})
     output = _run(home, emulator, tmp_path, "example_qwenasr_meeting")
     assert "=== TRANSCRIPT ===" in output
     written = sorted(p.suffix for p in (tmp_path / "out").rglob("*") if p.is_file())

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.airflow_runner import AirflowHome
+from tests.airflow_versions import needs_airflow
 from tests.conftest import connection_json
 
 DAG_FILE = Path(__file__).parent / "dag_files" / "fetch_dags.py"
@@ -27,6 +28,9 @@ def _printed(output: str, marker: str) -> Any:
     return json.loads(line.split(marker, 1)[1])
 
 
+@needs_airflow(
+    "3.1", "3.0's `dags test` does not activate assets (its scheduler does), so a task with outlets fails"
+)
 def test_fetch_in_airflow(home: AirflowHome, emulator: Any, tmp_path: Path) -> None:
     """The DAG writes every format per file, pushes the manifest, and puts the URIs on the asset event."""
     env = {

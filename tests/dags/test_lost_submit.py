@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.airflow_runner import AirflowHome
+from tests.airflow_versions import before_airflow, needs_airflow
 from tests.conftest import connection_json
 
 DAG_FILE = Path(__file__).parent / "dag_files" / "lost_submit_dags.py"
@@ -73,6 +74,7 @@ def test_mapped_siblings_each_keep_their_own_task(home: AirflowHome, run_env, em
     assert len(ids) == 3, result.output[-4000:]
 
 
+@needs_airflow("3.3", "the attempt is recorded in task_state_store, which arrived in 3.3")
 @pytest.mark.parametrize("deferrable", [False, True], ids=["in-worker", "deferred"])
 def test_retry_after_dying_mid_submit_reattaches(
     home: AirflowHome, run_env, emulator, deferrable: bool
@@ -86,3 +88,15 @@ def test_retry_after_dying_mid_submit_reattaches(
     assert "looking for the task it created" in result.output
     assert "Reattaching to DashScope task" in result.output
     assert emulator.backend.task_count() == 1
+
+
+@before_airflow("3.3", "no task_state_store before 3.3")
+def test_retry_after_dying_mid_submit_submits_again_before_3_3(home: AirflowHome, run_env, emulator) -> None:  # type: ignore[no-untyped-def]
+    """The documented degradation: without task_state_store nothing survives the dead try, so the
+    retry cannot know a task was created and submits (and bills) a second one."""
+    result = home.dags_test("qwenasr_dies_after_submit", env={**run_env, "QWENASR_TEST_DEFERRABLE": "0"})
+    result.assert_succeeded()
+    assert "simulated worker death" in result.output
+    assert "No task_state_store (Airflow < 3.3)" in result.output
+    assert "Reattaching to DashScope task" not in result.output
+    assert emulator.backend.task_count() == 2

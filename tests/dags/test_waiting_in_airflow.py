@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.airflow_runner import AirflowHome
+from tests.airflow_versions import needs_airflow
 from tests.conftest import EMULATOR_API_KEY, connection_json
 
 DAG_FILE = Path(__file__).parent / "dag_files" / "waiting_dags.py"
@@ -48,7 +50,12 @@ def test_sensor_waits_and_returns_summary(
     home: AirflowHome, run_env: dict[str, str], emulator, mode: str
 ) -> None:  # type: ignore[no-untyped-def]
     """The sensor waits in each mode and hands downstream a summary without any signed URL."""
-    result = home.dags_test(f"qwenasr_wait_{mode}", env=run_env)
+    env = dict(run_env)
+    if mode == "deferrable":
+        # Long enough that the first poke finds the task unfinished however slowly Airflow starts
+        # the sensor (3.0 takes seconds longer than 3.3), so the sensor does defer.
+        env["QWENASR_TEST_AUDIO"] = "https://example.com/audio/meeting.wav?running_seconds=8"
+    result = home.dags_test(f"qwenasr_wait_{mode}", env=env)
     result.assert_succeeded()
     line = next(x for x in result.output.splitlines() if "SENSOR_SUMMARY=" in x)
     summary = json.loads(line.split("SENSOR_SUMMARY=", 1)[1])
@@ -60,6 +67,7 @@ def test_sensor_waits_and_returns_summary(
         assert "deferring to the triggerer" in result.output
 
 
+@needs_airflow("3.3", "the task id is kept in task_state_store, which arrived in 3.3")
 def test_retry_after_crash_reattaches_without_second_submit(
     home: AirflowHome, run_env: dict[str, str], emulator
 ) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +106,9 @@ def test_sensor_reports_dashscope_failure(home: AirflowHome, emulator, soft_fail
     }
     result = home.dags_test("qwenasr_sensor_failure", env=env)
     assert "FILE_403_FORBIDDEN" in result.output
-    assert "deferring" not in result.output
+    # A logged deferral names the task; Airflow 3.0's tracebacks also print the sensor's source,
+    # whose log call says "deferring" with placeholders.
+    assert not re.search(r"Task [\w-]+(?: is \w+;|: first query failed .*\);) deferring", result.output)
     state = home.task_states("qwenasr_sensor_failure")["wait"]
     assert state == ("skipped" if soft_fail else "failed"), result.output[-4000:]
 
