@@ -47,6 +47,20 @@ def cli_json(output: str) -> Any:
     raise ValueError(f"no JSON document in the output:\n{output[-2000:]}")
 
 
+def fresh_interpreter_json(script: str, marker: str) -> Any:
+    """Run ``script`` in a new interpreter and return the JSON it printed after ``marker``.
+
+    For what Airflow caches per process (the providers and plugins managers, the API server's hook
+    metadata): each check needs an interpreter that has read nothing yet.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith(marker)]
+    return json.loads(line.removeprefix(marker))
+
+
 @dataclass
 class DagsTestResult:
     """What one ``airflow dags test`` run printed, and how it ended."""

@@ -7,8 +7,6 @@ Airflow >= 3.2 reads ``conn-fields`` from the provider info; 3.0 and 3.1 ask the
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import textwrap
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from tests.airflow_runner import fresh_interpreter_json
 from tests.airflow_versions import before_airflow, needs_airflow
 
 FIELDS = {"region", "workspace", "query_qps", "expected_processes"}
@@ -43,12 +42,7 @@ def _hook_meta(*, wtforms: bool) -> dict[str, Any]:
         print("HOOK-META " + json.dumps(meta.model_dump(mode="json")))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("HOOK-META ")]
-    meta: dict[str, Any] = json.loads(line.removeprefix("HOOK-META "))
+    meta: dict[str, Any] = fresh_interpreter_json(script, "HOOK-META ")
     return meta
 
 

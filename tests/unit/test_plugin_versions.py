@@ -5,12 +5,10 @@ Each check runs in a fresh interpreter, since Airflow's plugins manager keeps wh
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
+from tests.airflow_runner import fresh_interpreter_json
 from tests.airflow_versions import before_airflow, needs_airflow
 
 #: ``get_plugin_info`` dumps the plugin attributes the running Airflow knows (3.0: no external views).
@@ -27,12 +25,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def _loaded() -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=180, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("PLUGINS ")]
-    loaded: dict[str, Any] = json.loads(line.removeprefix("PLUGINS "))
+    loaded: dict[str, Any] = fresh_interpreter_json(_SCRIPT, "PLUGINS ")
     return loaded
 
 
