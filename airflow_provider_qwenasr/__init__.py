@@ -125,6 +125,14 @@ def get_provider_info() -> dict[str, Any]:
                         ),
                         "schema": {"type": ["integer", "null"], "minimum": 1},
                     },
+                    "read_timeout": {
+                        "label": "Read timeout (s)",
+                        "description": (
+                            "Seconds to wait for an answer (default 60); a submit whose answer is "
+                            "lost waits twice this before deciding whether a task was created."
+                        ),
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
                 },
             }
         ],

@@ -124,6 +124,8 @@ class ApiSettings:
     conn_id: str | None = None
     query_qps: float = DEFAULT_QUERY_QPS
     expected_processes: int = 1
+    #: ``extra.read_timeout``: seconds to wait for an answer; None for the hook's default.
+    read_timeout: float | None = None
 
     @property
     def host(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -83,6 +84,12 @@ def s3_server() -> Iterator[S3Server]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    # moto's server logs each request it serves (pre-signed URLs included) on ``werkzeug`` at INFO.
+    # The secret scan skips that logger by name, but Airflow 3.0's console format has no logger name
+    # in it, so the line is kept out of the captured output instead.
+    access_log = logging.getLogger("werkzeug")
+    access_level = access_log.level
+    access_log.setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -111,3 +118,4 @@ def s3_server() -> Iterator[S3Server]:
     finally:
         os.environ.pop(variable, None)
         server.stop()
+        access_log.setLevel(access_level)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.masking import mask
@@ -50,6 +50,7 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
         conn_id=conn_id,
         query_qps=_positive(extra.get("query_qps"), DEFAULT_QUERY_QPS, "query_qps", conn_id),
         expected_processes=int(_positive(extra.get("expected_processes"), 1, "expected_processes", conn_id)),
+        read_timeout=_positive(extra.get("read_timeout"), None, "read_timeout", conn_id),
     )
 
 
@@ -60,7 +61,11 @@ def _plain_keys(extra: dict[str, Any]) -> dict[str, Any]:
     return {**plain, **{k: v for k, v in extra.items() if not k.startswith(prefix)}}
 
 
-def _positive(value: object, default: float, name: str, conn_id: str) -> float:
+@overload
+def _positive(value: object, default: float, name: str, conn_id: str) -> float: ...
+@overload
+def _positive(value: object, default: None, name: str, conn_id: str) -> float | None: ...
+def _positive(value: object, default: float | None, name: str, conn_id: str) -> float | None:
     if value in (None, ""):
         return default
     try:

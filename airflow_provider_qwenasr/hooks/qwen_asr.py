@@ -78,7 +78,7 @@ class _HookBase(BaseHook):
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_base_delay: float = 1.0,
         retry_max_delay: float = 30.0,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] | None = None,
         identify_timeout: float = DEFAULT_IDENTIFY_TIMEOUT,
     ) -> None:
         super().__init__()
@@ -88,6 +88,12 @@ class _HookBase(BaseHook):
         self.retry_max_delay = retry_max_delay
         self.timeout = timeout
         self.identify_timeout = identify_timeout
+
+    def timeout_for(self, settings: ApiSettings) -> tuple[float, float]:
+        """``(connect, read)`` timeouts: the hook's ``timeout``, else the connection's ``read_timeout``."""
+        if self.timeout is not None:
+            return self.timeout
+        return DEFAULT_TIMEOUT[0], settings.read_timeout or DEFAULT_TIMEOUT[1]
 
     def _budget(self, settings: ApiSettings) -> RateBudget:
         return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
@@ -108,7 +114,9 @@ class QwenASRHook(_HookBase):
         5xx and connection errors.
     :param retry_base_delay: first backoff delay in seconds; it doubles per retry, with jitter.
     :param retry_max_delay: the longest backoff delay in seconds.
-    :param timeout: ``(connect, read)`` timeouts in seconds for every request.
+    :param timeout: ``(connect, read)`` timeouts in seconds for every request; by default 10 s to
+        connect and the connection's ``extra.read_timeout`` (60 s when unset) to read. A submit whose
+        answer is lost waits up to twice the read timeout before it decides whether a task was created.
     :param identify_timeout: after a submit whose answer was lost, how long to watch the tasks it may
         have created (they name their input files only once they end) before giving up undecided.
     """
@@ -198,7 +206,7 @@ class QwenASRHook(_HookBase):
         while True:
             # The service may create the task until twice the read timeout after the request left,
             # and needs a moment more before the task shows in the list.
-            settle = 2 * self.timeout[1] + LIST_LAG
+            settle = 2 * self.timeout_for(self.settings)[1] + LIST_LAG
             attempt = SubmitAttempt.begin(body["model"], urls, settle_seconds=settle)
             if on_attempt is not None:
                 on_attempt(attempt)
@@ -340,7 +348,7 @@ class QwenASRHook(_HookBase):
 
         shown = redact_url(url)
         try:
-            response = requests.get(url, stream=True, timeout=self.timeout)
+            response = requests.get(url, stream=True, timeout=self.timeout_for(self.settings))
         except requests.RequestException as exc:
             # The exception's text holds the full URL, signature included: name only its type.
             raise QwenASRConnectionError(
@@ -415,7 +423,10 @@ class QwenASRHook(_HookBase):
         with source.open("rb") as handle:
             try:
                 response = requests.post(
-                    host, data=fields, files={"file": (source.name, handle)}, timeout=self.timeout
+                    host,
+                    data=fields,
+                    files={"file": (source.name, handle)},
+                    timeout=self.timeout_for(self.settings),
                 )
             except requests.RequestException as exc:
                 raise QwenASRConnectionError(
@@ -465,7 +476,7 @@ class QwenASRHook(_HookBase):
                 headers=dict(request.headers),
                 params=request.params,
                 json=request.json,
-                timeout=self.timeout,
+                timeout=self.timeout_for(self.settings),
                 stream=True,  # the body is read below, so that a cut body is told from no answer
             )
         except requests.RequestException as exc:
@@ -541,13 +552,16 @@ class QwenASRAsyncHook(_HookBase):
         if budget:
             await budget.acquire()
         try:
-            async with host_pool(settings.host, self.timeout).slot() as client:
+            connect, read = timeout = self.timeout_for(settings)
+            # Per request: the loop's client for the host is shared by hooks of other connections.
+            async with host_pool(settings.host, timeout).slot() as client:
                 response = await client.request(
                     request.method,
                     request.url,
                     headers=dict(request.headers),
                     params=request.params,
                     json=request.json,
+                    timeout=httpx.Timeout(read, connect=connect),
                 )
         except httpx.HTTPError as exc:
             raise _connection_error(request, exc) from None

@@ -16,6 +16,8 @@ from tests.airflow_versions import before_airflow, needs_airflow
 from tests.conftest import connection_json
 
 DAG_FILE = Path(__file__).parent / "dag_files" / "lost_submit_dags.py"
+#: Seconds; the emulator on 127.0.0.1 answers in milliseconds, even on a loaded machine.
+READ_TIMEOUT = 5
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
 
 @pytest.fixture
 def run_env(emulator) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator.base_url, query_qps=50)}
+    # A short read timeout: a submit whose connection closed without an answer waits twice it
+    # (plus the list's lag) before it decides whether a task was created; 60 s by default.
+    conn = connection_json(emulator.base_url, query_qps=50, read_timeout=READ_TIMEOUT)
+    return {"AIRFLOW_CONN_QWEN_ASR_DEFAULT": conn}
 
 
 #: How the answer of a submit that created its task is lost: a 500, a body cut short, the

@@ -21,6 +21,7 @@ import pytest
 from airflow_provider_qwenasr.emulator import EmulatorServer
 from airflow_provider_qwenasr.exceptions import (
     QwenASRAuthError,
+    QwenASRConnectionError,
     QwenASRResultError,
     QwenASRTaskExpiredError,
     QwenASRTaskFailedError,
@@ -305,3 +306,25 @@ def test_api_key_reaches_the_emulator_redacted_in_its_log(
     hook.get_task("t-1")
     (entry,) = emulator.backend.requests.entries("query")
     assert EMULATOR_API_KEY not in json.dumps(entry)
+
+
+async def test_connection_read_timeout_applies_per_connection(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``extra.read_timeout`` bounds each request of both hooks; another connection to the same host
+    (sharing the loop's client) keeps its own default."""
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_QUICK", connection_json(emulator.base_url, read_timeout=0.3))
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_PATIENT", connection_json(emulator.base_url))
+    retries = {"max_retries": 0, "retry_base_delay": 0.01, "retry_max_delay": 0.05}
+    quick, patient = QwenASRAsyncHook("qwen_quick", **retries), QwenASRAsyncHook("qwen_patient", **retries)  # type: ignore[arg-type]
+    try:
+        emulator.backend.faults.add("query", "latency", delay_seconds=1.5, count=-1)
+        assert (await patient.get_task("no-such-task")).status is TaskStatus.UNKNOWN
+        with pytest.raises(QwenASRConnectionError):
+            await quick.get_task("no-such-task")
+        with pytest.raises(QwenASRConnectionError):
+            QwenASRHook("qwen_quick", **retries).get_task("no-such-task")  # type: ignore[arg-type]
+        assert (await patient.get_task("no-such-task")).status is TaskStatus.UNKNOWN
+    finally:
+        emulator.backend.faults.clear()
+        await close_shared_clients()

@@ -171,6 +171,11 @@ def test_settings_defaults() -> None:
     assert settings.workspace is None
     assert settings.query_qps == DEFAULT_QUERY_QPS
     assert settings.expected_processes == 1
+    assert settings.read_timeout is None
+
+
+def test_read_timeout_extra() -> None:
+    assert settings_from_connection(FakeConnection(extra={"read_timeout": "7.5"}), "c").read_timeout == 7.5
 
 
 @pytest.mark.parametrize(
@@ -191,6 +196,8 @@ def test_missing_key_is_refused(password: str | None) -> None:
         pytest.param("query_qps", [5], id="qps-list"),
         pytest.param("expected_processes", "many", id="processes-text"),
         pytest.param("expected_processes", 0, id="processes-zero"),
+        pytest.param("read_timeout", "slow", id="read-timeout-text"),
+        pytest.param("read_timeout", 0, id="read-timeout-zero"),
     ],
 )
 def test_bad_numbers_in_extra_are_refused(name: str, value: object) -> None:

@@ -29,7 +29,8 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRSubmitUnknownError,
     QwenASRThrottledError,
 )
-from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
+from airflow_provider_qwenasr.hooks.qwen_asr import LIST_LAG, QwenASRHook
 from airflow_provider_qwenasr.models import TaskStatus
 from airflow_provider_qwenasr.rate import reset_budgets
 from tests.conftest import connection_json
@@ -334,6 +335,36 @@ def test_submit_headers_body_and_timeout(hook: QwenASRHook) -> None:
         "parameters": {"language": "en"},
     }
     assert sent.timeout == TIMEOUT
+
+
+def test_connection_read_timeout_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``timeout=``, requests use the connection's ``read_timeout``; with it, the argument."""
+    conn = connection_json(BASE, KEY, query_qps=1_000_000, read_timeout=4)
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", conn)
+    reset_budgets()
+    with rm.Mocker() as mock:
+        mock.get(QUERY_URL, **ok(task_body()))
+        QwenASRHook().get_task(TASK)
+        assert mock.last_request.timeout == (10.0, 4.0)
+        QwenASRHook(timeout=TIMEOUT).get_task(TASK)
+        assert mock.last_request.timeout == TIMEOUT
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(BASE, KEY, query_qps=1_000_000))
+    with rm.Mocker() as mock:
+        mock.get(QUERY_URL, **ok(task_body()))
+        QwenASRHook().get_task(TASK)
+        assert mock.last_request.timeout == (10.0, 60.0)
+
+
+def test_lost_submit_settles_within_twice_the_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window in which a lost submit may still create its task follows the read timeout."""
+    conn = connection_json(BASE, KEY, query_qps=1_000_000, read_timeout=4)
+    monkeypatch.setenv("AIRFLOW_CONN_QWEN_ASR_DEFAULT", conn)
+    attempts: list[SubmitAttempt] = []
+    with rm.Mocker() as mock:
+        mock.post(SUBMIT_URL, **ok(task_body()))
+        QwenASRHook().submit_transcription(QWEN3, file_url="https://e.com/a.wav", on_attempt=attempts.append)
+    [attempt] = attempts
+    assert attempt.settle_by - attempt.started == pytest.approx(2 * 4 + LIST_LAG)
 
 
 def test_oss_url_asks_resolution(hook: QwenASRHook) -> None:
