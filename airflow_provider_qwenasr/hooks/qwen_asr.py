@@ -15,11 +15,16 @@ import mimetypes
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_qwenasr._api.errors import connection_error, decode_answer, result_error
+from airflow_provider_qwenasr._api.request import ApiRequest, list_params
+from airflow_provider_qwenasr._api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from airflow_provider_qwenasr._api.settings import ApiSettings
+from airflow_provider_qwenasr._api.validate import build_submit_body
 from airflow_provider_qwenasr._compat import READS_CONN_FIELDS, BaseHook, aget_connection
 from airflow_provider_qwenasr.exceptions import (
     QwenASRApiError,
@@ -34,14 +39,6 @@ from airflow_provider_qwenasr.exceptions import (
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
 from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt, find_lost_task
 from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
-from airflow_provider_qwenasr.protocol import (
-    ApiRequest,
-    ApiSettings,
-    backoff_delay,
-    build_submit_body,
-    decode_answer,
-    parse_retry_after,
-)
 from airflow_provider_qwenasr.rate import RateBudget, budget_for
 
 if TYPE_CHECKING:
@@ -51,8 +48,6 @@ __all__ = ["QwenASRAsyncHook", "QwenASRHook"]
 
 #: Seconds to connect and to wait for each read of an answer.
 DEFAULT_TIMEOUT = (10.0, 60.0)
-#: Reads are retried this many times on transient errors.
-DEFAULT_MAX_RETRIES = 5
 #: A result file larger than this is refused (bytes); fetch operators may raise it.
 DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024
 _RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
@@ -60,7 +55,6 @@ _RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
 DEFAULT_IDENTIFY_TIMEOUT = 600.0
 #: Seconds a task the service just created may take to show in the task list.
 LIST_LAG = 2.0
-_SERVICE_TZ = timezone(timedelta(hours=8))
 
 
 class _HookBase(BaseHook):
@@ -98,11 +92,10 @@ class _HookBase(BaseHook):
     def _budget(self, settings: ApiSettings) -> RateBudget:
         return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
 
-    def _delay(self, attempt: int, error: QwenASRError) -> float:
-        retry_after = error.retry_after if isinstance(error, QwenASRThrottledError) else None
-        return backoff_delay(
-            attempt, base=self.retry_base_delay, cap=self.retry_max_delay, retry_after=retry_after
-        )
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How reads are retried: ``max_retries``, ``retry_base_delay``, ``retry_max_delay``."""
+        return RetryPolicy(self.max_retries, self.retry_base_delay, self.retry_max_delay)
 
 
 class QwenASRHook(_HookBase):
@@ -231,7 +224,7 @@ class QwenASRHook(_HookBase):
                         return found.task
                 if retry >= self.max_retries:
                     raise
-                delay = self._delay(retry, error)
+                delay = self.retry_policy.delay(retry, error)
                 self.log.warning(
                     "Submit %s; no task was created, so it is sent again in %.2fs",
                     error.code or error.message,
@@ -307,7 +300,7 @@ class QwenASRHook(_HookBase):
             self._send(
                 ApiRequest.list_tasks(
                     self.settings,
-                    _list_params(start_time, end_time, model_name, status, task_id, page_no, page_size),
+                    list_params(start_time, end_time, model_name, status, task_id, page_no, page_size),
                 )
             )
         )
@@ -356,7 +349,7 @@ class QwenASRHook(_HookBase):
             ) from None
         with response:
             if response.status_code != 200:
-                raise _result_error(response.status_code, response.content[:4096], response.headers, shown)
+                raise result_error(response.status_code, response.content[:4096], response.headers, shown)
             announced = response.headers.get("Content-Length")
             if announced and announced.isdigit() and int(announced) > max_bytes:
                 raise QwenASRResultError(
@@ -371,25 +364,19 @@ class QwenASRHook(_HookBase):
         A transient failure restarts the download from the beginning (the sink is rewound and
         truncated), up to ``max_retries`` times.
         """
-        attempt = 0
-        while True:
+
+        def once() -> int:
             sink.seek(0)
             sink.truncate()
-            try:
-                written = 0
-                with self.open_result(url, max_bytes=max_bytes) as chunks:
-                    for chunk in chunks:
-                        sink.write(chunk)
-                        written += len(chunk)
-                sink.flush()
-                return written
-            except QwenASRError as error:
-                if not error.is_transient or attempt >= self.max_retries:
-                    raise
-                delay = self._delay(attempt, error)
-                self.log.warning("Result download failed (%s); retrying in %.2fs", error.message, delay)
-                attempt += 1
-                time.sleep(delay)
+            written = 0
+            with self.open_result(url, max_bytes=max_bytes) as chunks:
+                for chunk in chunks:
+                    sink.write(chunk)
+                    written += len(chunk)
+            sink.flush()
+            return written
+
+        return self.retry_policy.call(once, what="Result download", log=self.log)
 
     # -- temporary upload (Beijing only) ---------------------------------------------------------
 
@@ -444,24 +431,9 @@ class QwenASRHook(_HookBase):
 
     def _send(self, request: ApiRequest) -> dict[str, Any]:
         """Send a read, retrying transient failures with backoff."""
-        attempt = 0
-        while True:
-            try:
-                return self._send_once(request)
-            except QwenASRError as error:
-                if not error.is_transient or attempt >= self.max_retries:
-                    raise
-                delay = self._delay(attempt, error)
-                self.log.info(
-                    "DashScope %s: %s; retry %d/%d in %.1fs",
-                    request.endpoint,
-                    error.code or error.message,
-                    attempt + 1,
-                    self.max_retries,
-                    delay,
-                )
-                attempt += 1
-                time.sleep(delay)
+        return self.retry_policy.call(
+            lambda: self._send_once(request), what=f"DashScope {request.endpoint}", log=self.log
+        )
 
     def _send_once(self, request: ApiRequest) -> dict[str, Any]:
         import requests
@@ -480,11 +452,11 @@ class QwenASRHook(_HookBase):
                 stream=True,  # the body is read below, so that a cut body is told from no answer
             )
         except requests.RequestException as exc:
-            raise _connection_error(request, exc) from None
+            raise connection_error(request, exc) from None
         try:
             content = response.content
         except requests.RequestException as exc:
-            raise _connection_error(request, exc, answer_started=True) from None
+            raise connection_error(request, exc, answer_started=True) from None
         return _settle(budget, response.status_code, content, response.headers, request)
 
 
@@ -529,18 +501,11 @@ class QwenASRAsyncHook(_HookBase):
         return True
 
     async def _send(self, request: ApiRequest, *, retry: bool) -> dict[str, Any]:
-        import asyncio
-
-        attempt = 0
-        while True:
-            try:
-                return await self._send_once(request)
-            except QwenASRError as error:
-                if not retry or not error.is_transient or attempt >= self.max_retries:
-                    raise
-                delay = self._delay(attempt, error)
-                attempt += 1
-                await asyncio.sleep(delay)
+        if not retry:
+            return await self._send_once(request)
+        return await self.retry_policy.acall(
+            lambda: self._send_once(request), what=f"DashScope {request.endpoint}", log=self.log
+        )
 
     async def _send_once(self, request: ApiRequest) -> dict[str, Any]:
         import httpx
@@ -564,7 +529,7 @@ class QwenASRAsyncHook(_HookBase):
                     timeout=httpx.Timeout(read, connect=connect),
                 )
         except httpx.HTTPError as exc:
-            raise _connection_error(request, exc) from None
+            raise connection_error(request, exc) from None
         return _settle(budget, response.status_code, response.content, response.headers, request)
 
 
@@ -588,86 +553,6 @@ def _settle(
     if budget:
         budget.on_success()
     return body
-
-
-def _list_params(
-    start_time: datetime | None,
-    end_time: datetime | None,
-    model_name: str | None,
-    status: str | None,
-    task_id: str | None,
-    page_no: int,
-    page_size: int,
-) -> dict[str, str]:
-    params = {"page_no": str(page_no), "page_size": str(page_size)}
-    for name, moment in (("start_time", start_time), ("end_time", end_time)):
-        if moment is not None:
-            aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-            params[name] = aware.astimezone(_SERVICE_TZ).strftime("%Y%m%d%H%M%S")
-    for name, value in (("model_name", model_name), ("status", status), ("task_id", task_id)):
-        if value:
-            params[name] = value
-    return params
-
-
-def _connection_error(
-    request: ApiRequest, exc: Exception, *, answer_started: bool = False
-) -> QwenASRConnectionError:
-    """Translate a requests/httpx transport failure (never with a URL's query in the text).
-
-    ``answer_started``: the status line arrived and the body was cut, so the service has acted.
-    """
-    kind = type(exc).__name__
-    error = QwenASRConnectionError(
-        f"DashScope {request.endpoint} got no complete answer ({kind})",
-        task_id=request.task_id,
-        hint=f"Check that {redact_url(request.url)} is reachable; reads are retried automatically",
-    )
-    error.request_sent = not _failed_to_connect(exc)
-    error.answer_started = answer_started
-    return error
-
-
-def _failed_to_connect(exc: Exception) -> bool:
-    """Whether the connection itself failed, so the request cannot have been sent."""
-    import httpx
-    import requests
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
-    if isinstance(exc, (requests.ConnectTimeout, httpx.ConnectError, httpx.ConnectTimeout)):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-
-
-def _result_error(status: int, content: bytes, headers: Mapping[str, str], shown_url: str) -> QwenASRError:
-    """Translate a refused result download (OSS answers with an XML error document)."""
-    import re
-
-    match = re.search(rb"<Code>([^<]+)</Code>", content)
-    code = match.group(1).decode("utf-8", "replace") if match else None
-    if status == 403:
-        return QwenASRResultError(
-            f"The result link was refused (HTTP 403) for {shown_url}",
-            code=code,
-            http_status=status,
-            hint="Result links expire 24 h after the task ended and cannot be renewed; "
-            "transcribe the audio again to get a new result",
-        )
-    if status == 429:
-        return QwenASRThrottledError(
-            "The result download was throttled (HTTP 429)",
-            retry_after=parse_retry_after(headers.get("Retry-After")),
-            code=code,
-            http_status=status,
-        )
-    if status >= 500:
-        return QwenASRConnectionError(
-            f"The result download failed with HTTP {status}", code=code, http_status=status
-        )
-    return QwenASRResultError(
-        f"The result download failed with HTTP {status} for {shown_url}", code=code, http_status=status
-    )
 
 
 def _counted_chunks(

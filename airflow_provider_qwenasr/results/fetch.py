@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import tempfile
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -524,31 +523,31 @@ class _Fetch:
 
     def download(self, url: str, raw: Path, *, text_limit: int | None) -> tuple[int, ResultStats]:
         """Download ``url`` into ``raw`` and scan it; download again while it is not valid JSON."""
-        from airflow_provider_qwenasr.protocol import backoff_delay
         from airflow_provider_qwenasr.results.parse import ResultJSONError, scan_result
 
         mask_url_queries([url])
-        attempt = 0
-        while True:
+
+        def once() -> tuple[int, ResultStats]:
             with raw.open("w+b") as sink:
                 size = self.hook.download_result(url, sink, max_bytes=self.max_result_bytes)
                 sink.seek(0)
-                try:
-                    return size, scan_result(sink, text_limit=text_limit)
-                except ResultJSONError as error:
-                    # A gateway's HTML page or a body cut short without a Content-Length to betray it.
-                    if attempt >= self.hook.max_retries:
-                        raise QwenASRResultError(
-                            f"{error.message} after {attempt + 1} downloads",
-                            hint="No output was written for this file. The result may be damaged at the "
-                            "source; retry the task later",
-                        ) from None
-                    delay = backoff_delay(
-                        attempt, base=self.hook.retry_base_delay, cap=self.hook.retry_max_delay
-                    )
-                    self.log.warning("%s; downloading it again in %.1fs", error.message, delay)
-            attempt += 1
-            time.sleep(delay)
+                return size, scan_result(sink, text_limit=text_limit)
+
+        policy = self.hook.retry_policy
+        try:
+            # A gateway's HTML page, or a body cut short without a Content-Length to betray it.
+            return policy.call(
+                once,
+                what="Downloaded result",
+                log=self.log,
+                retry_on=lambda error: isinstance(error, ResultJSONError),
+            )
+        except ResultJSONError as error:
+            raise QwenASRResultError(
+                f"{error.message} after {policy.max_retries + 1} downloads",
+                hint="No output was written for this file. The result may be damaged at the "
+                "source; retry the task later",
+            ) from None
 
     def write_outputs(
         self,

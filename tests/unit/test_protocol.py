@@ -303,6 +303,8 @@ def test_known_model_does_not_warn() -> None:
         pytest.param(HTTPStatus.BAD_GATEWAY, True, id="502"),
         pytest.param(HTTPStatus.SERVICE_UNAVAILABLE, True, id="503"),
         pytest.param(HTTPStatus.GATEWAY_TIMEOUT, True, id="504"),
+        # Regression (issue 17): the predicate said False for 501 while the 501's error said True.
+        pytest.param(HTTPStatus.NOT_IMPLEMENTED, True, id="501"),
         pytest.param(HTTPStatus.OK, False, id="200"),
         pytest.param(HTTPStatus.BAD_REQUEST, False, id="400"),
         pytest.param(HTTPStatus.UNAUTHORIZED, False, id="401"),
@@ -389,6 +391,7 @@ def _error_body(code: str, message: str = "m", request_id: str = "rid-1") -> dic
         pytest.param(HTTPStatus.BAD_GATEWAY, "InternalError", QwenASRServerError, id="502"),
         pytest.param(HTTPStatus.SERVICE_UNAVAILABLE, "ModelUnavailable", QwenASRServerError, id="503"),
         pytest.param(HTTPStatus.GATEWAY_TIMEOUT, "GatewayTimeout", QwenASRServerError, id="504"),
+        pytest.param(HTTPStatus.NOT_IMPLEMENTED, "InternalError", QwenASRServerError, id="501"),
     ],
 )
 def test_error_from_response_class_and_fields(status: HTTPStatus, code: str, cls: type[QwenASRError]) -> None:

@@ -17,6 +17,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRTaskFailedError,
 )
 from airflow_provider_qwenasr.models import AsrTask
+from airflow_provider_qwenasr.protocol import RetryPolicy
 from airflow_provider_qwenasr.results import fetch_transcription_outputs
 
 SHARED = Path("/work/shared")
@@ -30,9 +31,7 @@ def _signed(name: str) -> str:
 class FakeHook:
     """Serves result bodies from memory; each URL may list successive bodies (for re-downloads)."""
 
-    max_retries = 2
-    retry_base_delay = 0.0
-    retry_max_delay = 0.0
+    retry_policy = RetryPolicy(max_retries=2, base_delay=0.0, max_delay=0.0)
 
     def __init__(self, bodies: dict[str, list[bytes]]) -> None:
         self.bodies = bodies

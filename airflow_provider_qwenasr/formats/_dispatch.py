@@ -1,0 +1,75 @@
+"""The format names, and writing or rendering by name."""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr.formats._entries import Pairs
+from airflow_provider_qwenasr.formats._jsonl import write_jsonl
+from airflow_provider_qwenasr.formats._subtitles import write_srt, write_vtt
+from airflow_provider_qwenasr.formats._txt import write_txt
+from airflow_provider_qwenasr.models import Transcription
+
+__all__ = ["FORMATS", "check_format", "render", "write"]
+
+#: Output formats a fetch can produce. ``json`` is the original document, written by the fetch itself.
+FORMATS = ("json", "txt", "srt", "vtt", "jsonl")
+
+_WRITERS: dict[str, Callable[..., Any]] = dict(txt=write_txt, srt=write_srt, vtt=write_vtt, jsonl=write_jsonl)
+
+
+def check_format(fmt: str) -> str:
+    """Return ``fmt`` normalised (``"SRT "`` gives ``"srt"``) if it is one of :data:`FORMATS`.
+
+    :raises QwenASRInputError: naming the valid formats otherwise.
+    """
+    name = fmt.strip().lower() if isinstance(fmt, str) else fmt
+    if name not in FORMATS:
+        raise QwenASRInputError(f"Unknown output format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    return name
+
+
+def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
+    """Write ``entries`` to ``out`` in ``fmt`` with that format's options; return the writer's result.
+
+    :raises QwenASRInputError: for an unknown format, for ``json`` (the original document, which is
+        copied, not rendered) and for an option the format does not take.
+    """
+    name = check_format(fmt)
+    if name == "json":
+        raise QwenASRInputError("The json output is the original result document: copy it, do not render it")
+    writer = _WRITERS[name]
+    # Checked here, not left to a TypeError, so the message names what the format does take.
+    parameters = inspect.signature(writer).parameters.values()
+    takes = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    # A writer taking **options (a wrapper, or a test double) takes whatever the fetch passes.
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    if not open_ended and (unknown := sorted(set(options) - set(takes))):
+        raise QwenASRInputError(
+            f"Unknown option(s) {unknown} for {name!r}; it takes: {', '.join(takes) or 'none'}"
+        )
+    result: int | None = writer(entries, out, **options)
+    return result
+
+
+def render(fmt: str, transcription: Transcription, **options: Any) -> str:
+    """Render a whole (small) transcription to a string; for large ones, :func:`write` to a file.
+
+    Unless given, ``txt`` gets ``multi_channel`` from the number of transcripts, and ``srt`` and
+    ``vtt`` from the number of channels with sentences (what they would find out themselves).
+
+    :raises QwenASRInputError: as :func:`write`.
+    """
+    name = check_format(fmt)
+    if name == "txt":
+        options.setdefault("multi_channel", len(transcription.transcripts) > 1)
+    elif name in ("srt", "vtt"):
+        channels = {t.channel_id for t in transcription.transcripts if t.sentences}
+        options.setdefault("multi_channel", len(channels) > 1)
+    buffer = io.StringIO()
+    write(fmt, transcription.channel_sentences(), buffer, **options)
+    return buffer.getvalue()

@@ -1,0 +1,118 @@
+"""The SubRip (srt) and WebVTT (vtt) writers."""
+
+from __future__ import annotations
+
+import html
+from operator import itemgetter
+from typing import TextIO
+
+from airflow_provider_qwenasr._spool import StartOrder, hold_first_channel
+from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr.formats._cues import _Cue, _cues
+from airflow_provider_qwenasr.formats._entries import Pairs
+from airflow_provider_qwenasr.formats._timestamps import srt_timestamp, vtt_timestamp
+from airflow_provider_qwenasr.models import Sentence
+
+__all__ = ["write_srt", "write_vtt"]
+
+
+def _write_cues(
+    entries: Pairs,
+    out: TextIO,
+    vtt: bool,
+    max_line_chars: int,
+    max_lines: int,
+    speaker_labels: bool,
+    multi_channel: bool | None,
+) -> int:
+    if max_line_chars < 2 or max_lines < 1:
+        raise QwenASRInputError(
+            f"max_line_chars must be >= 2 and max_lines >= 1, got {max_line_chars} and {max_lines}"
+        )
+    if vtt:
+        out.write("WEBVTT\n\n")
+    if multi_channel is None:
+        # The label takes room on each cue's first line, so it must be known before any cue is cut.
+        multi_channel, entries = hold_first_channel(entries, itemgetter(0))
+    multi = multi_channel
+
+    def label(channel: int, sentence: Sentence) -> str:
+        speaker = None if vtt or not speaker_labels else sentence.speaker_id
+        return (f"[ch{channel}] " if multi else "") + ("" if speaker is None else f"Speaker {speaker}: ")
+
+    stamp = vtt_timestamp if vtt else srt_timestamp
+
+    def block(cue: _Cue) -> str:
+        """The cue as written, but for its number (known once the cues are in order)."""
+        voice = f"<v Speaker {cue.speaker}>" if vtt and speaker_labels and cue.speaker is not None else ""
+        # WebVTT cue text is markup: a literal "<" or "&" would start a tag or an entity.
+        text = html.escape("\n".join(cue.lines), quote=False) if vtt else "\n".join(cue.lines)
+        return f"{stamp(cue.start)} --> {stamp(cue.end)}\n{voice}{cue.label}{text}\n"
+
+    count = 0
+    # No cue is written before the last entry was read: a source failing halfway leaves no partial
+    # cue list behind (and the order of the first cue depends on every sentence).
+    with StartOrder() as order:
+        for begin, cues in _cues(entries, max_line_chars, max_lines, label):
+            order.add(begin, [(cue.start, block(cue)) for cue in cues])
+        for count, (_, text) in enumerate(order.sorted(), start=1):
+            out.write(f"{count}\n{text}\n")
+    return count
+
+
+def write_srt(
+    entries: Pairs,
+    out: TextIO,
+    *,
+    max_line_chars: int = 42,
+    max_lines: int = 2,
+    speaker_labels: bool = True,
+    multi_channel: bool | None = None,
+) -> int:
+    """Write SubRip subtitles, numbered from 1, and return how many cues were written.
+
+    Each cue's text starts with ``[chN] `` when the entries hold several channels and with
+    ``Speaker N: `` when the sentence has a speaker (and ``speaker_labels`` is true); both count toward
+    the first line's width. Sentences with empty text are skipped. Times are repaired, never refused:
+    a negative time becomes 0; a sentence ending at or before its start lasts :data:`FALLBACK_CUE_MS`;
+    a sentence cut into n cues lasts at least n ms. Cues are sorted by start time (stable, so ties keep
+    channel and sentence order), which players expect and which interleaves channels; overlapping cues
+    are kept, as two speakers or channels can talk at once and players show both.
+
+    Memory does not grow with the number of sentences: a cue waits in memory only while a later
+    sentence could still start before it, and when start times go back (the next channel) cues are
+    put in order through temporary files (see :class:`~airflow_provider_qwenasr._spool.StartOrder`).
+    Nothing but the WebVTT header is written to ``out`` before the last entry was read.
+
+    :param entries: ``(channel_id, sentence)`` pairs, as :meth:`Transcription.channel_sentences` yields.
+    :param out: the text stream to write to.
+    :param max_line_chars: columns per line (a CJK character takes two).
+    :param max_lines: lines per cue; a longer sentence becomes several cues, its time span divided at
+        the start times of its words when they spell its text, else in proportion to the text.
+    :param speaker_labels: whether to prefix diarized sentences with their speaker.
+    :param multi_channel: whether to label cues with their channel. ``None`` labels them when the
+        entries hold several channels, found by keeping the first channel's entries in a temporary
+        file until another channel appears; pass it when known (the fetch does, from its scan).
+    :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
+    """
+    return _write_cues(entries, out, False, max_line_chars, max_lines, speaker_labels, multi_channel)
+
+
+def write_vtt(
+    entries: Pairs,
+    out: TextIO,
+    *,
+    max_line_chars: int = 42,
+    max_lines: int = 2,
+    speaker_labels: bool = True,
+    multi_channel: bool | None = None,
+) -> int:
+    """Write WebVTT subtitles (``WEBVTT`` header, cues numbered from 1); return how many cues were written.
+
+    Like :func:`write_srt`, except that the speaker is a voice span ``<v Speaker N>`` (not displayed as
+    text, so it takes no width), and ``&``, ``<`` and ``>`` in the text are escaped as entities. An
+    empty transcript still gives a valid file: the header alone.
+
+    :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
+    """
+    return _write_cues(entries, out, True, max_line_chars, max_lines, speaker_labels, multi_channel)
