@@ -1,28 +1,27 @@
-"""What the operators and the sensor share about waiting: outcomes, the blocking poll, quiet cancel."""
+"""Waiting for a task: the wait options' floor, the poll cadence, the blocking poll, the final cancel.
+
+How a wait *ends* (which error a finished task stands for) is :mod:`airflow_provider_qwenasr.outcomes`;
+``outcome_error`` and ``error_from_event`` stay importable from here.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_qwenasr.exceptions import (
-    QwenASRError,
-    QwenASRInputError,
-    QwenASRTaskCanceledError,
-    QwenASRTaskExpiredError,
-    QwenASRTaskFailedError,
-    QwenASRTimeoutError,
-)
+from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
+from airflow_provider_qwenasr.outcomes import error_from_event, outcome_error, timeout_error
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 __all__ = [
     "MIN_POLL_INTERVAL",
+    "PollSchedule",
     "cancel_quietly",
     "check_wait_options",
     "error_from_event",
@@ -36,134 +35,6 @@ __all__ = [
 #: it. The operators and the sensor refuse a shorter interval; the trigger and the blocking poll
 #: stretch one to this floor (a trigger row written by other code cannot bypass it).
 MIN_POLL_INTERVAL = 1.0
-
-_EXPIRED_HINT = (
-    "DashScope keeps tasks 24 h; UNKNOWN also means a wrong id or a task of another account or region"
-)
-
-
-def outcome_error(task: AsrTask, *, allow_partial_failure: bool = True) -> QwenASRError | None:
-    """Return the error a terminal task stands for, or ``None`` when it succeeded (or still runs).
-
-    A Fun-ASR task reports SUCCEEDED even when some (or all) of its files failed: all failed is a
-    failure; some failed is one unless ``allow_partial_failure``.
-    """
-    return _summary_error(task.summary(), allow_partial_failure=allow_partial_failure)
-
-
-def _summary_error(summary: Mapping[str, Any], *, allow_partial_failure: bool) -> QwenASRError | None:
-    """The error of a task summary (:meth:`AsrTask.summary`, which trigger events carry too)."""
-    status = TaskStatus.parse(summary.get("status"))
-    files: list[dict[str, Any]] = list(summary.get("files") or [])
-    failed = [f for f in files if f.get("status") == TaskStatus.FAILED.value]
-    first = failed[0] if failed else {}
-    common: dict[str, Any] = {"task_id": summary.get("asr_task_id"), "request_id": summary.get("request_id")}
-    if status is TaskStatus.SUCCEEDED:
-        if files and len(failed) == len(files):
-            return QwenASRTaskFailedError(
-                "Every file of the transcription failed",
-                code=first.get("code"),
-                service_message=first.get("message"),
-                failed_files=failed,
-                hint=_failure_hint(first.get("code"))
-                or "Check that each file URL is reachable from the internet and is audio",
-                **common,
-            )
-        if failed and not allow_partial_failure:
-            return QwenASRTaskFailedError(
-                f"{len(failed)} of {len(files)} files failed",
-                code=first.get("code"),
-                service_message=first.get("message"),
-                failed_files=failed,
-                hint="Set allow_partial_failure=True to keep the transcripts of the other files",
-                **common,
-            )
-        return None
-    if status is TaskStatus.FAILED:
-        code = summary.get("code") or first.get("code")
-        return QwenASRTaskFailedError(
-            "The transcription failed",
-            code=code,
-            service_message=summary.get("message") or first.get("message"),
-            failed_files=failed,
-            hint=_failure_hint(code),
-            **common,
-        )
-    if status is TaskStatus.CANCELED:
-        return QwenASRTaskCanceledError("The transcription was canceled", **common)
-    if status is TaskStatus.UNKNOWN:
-        return QwenASRTaskExpiredError(
-            "DashScope does not know this task (UNKNOWN)", hint=_EXPIRED_HINT, **common
-        )
-    return None
-
-
-def _failure_hint(code: str | None) -> str | None:
-    if not code:
-        return None
-    if code.startswith(("FILE_403", "FILE_404", "FILE_DOWNLOAD", "InvalidFile.Download")):
-        return "DashScope could not download the audio: the URL must be public or pre-signed and not expired"
-    if "DECODE" in code or "Decode" in code:
-        return "The file is not audio DashScope can decode; check its format"
-    if code == "AUDIO_DURATION_TOO_LONG":
-        return "The audio is longer than the model accepts; split it"
-    return None
-
-
-#: The trigger's terminal reasons, and the task status each stands for.
-_TERMINAL_EVENT_STATUS = {
-    "success": TaskStatus.SUCCEEDED.value,
-    "failed": TaskStatus.FAILED.value,
-    "canceled": TaskStatus.CANCELED.value,
-    "expired": TaskStatus.UNKNOWN.value,
-}
-
-
-def error_from_event(
-    event: Mapping[str, Any] | None, *, allow_partial_failure: bool = True
-) -> QwenASRError | None:
-    """Return the error a trigger event stands for, or ``None`` for success.
-
-    :raises QwenASRError: never; a malformed event becomes an error to raise.
-    """
-    if not isinstance(event, Mapping) or "status" not in event:
-        return QwenASRError(f"The trigger sent an event this provider does not understand: {event!r}")
-    status = event["status"]
-    task_id = event.get("asr_task_id")
-    if status in _TERMINAL_EVENT_STATUS:
-        # The trigger ended on a terminal task: the same rules as a task polled in the worker. An
-        # event without the task's summary (an older trigger) says enough to rebuild a minimal one.
-        summary = event.get("task")
-        if not isinstance(summary, Mapping):
-            summary = {
-                "asr_task_id": task_id,
-                "status": _TERMINAL_EVENT_STATUS[status],
-                "code": event.get("code"),
-                "message": event.get("message"),
-                "request_id": event.get("request_id"),
-            }
-        return _summary_error(summary, allow_partial_failure=allow_partial_failure)
-    common: dict[str, Any] = {
-        "task_id": task_id,
-        "code": event.get("code"),
-        "request_id": event.get("request_id"),
-    }
-    if status == "timeout":
-        return QwenASRTimeoutError(
-            f"Gave up waiting: {event.get('message')}",
-            hint="Raise the operator's timeout, or check the task in the DashScope console",
-            **common,
-        )
-    error = event.get("error") or {}
-    return QwenASRError(
-        str(event.get("message") or "Polling the task failed"),
-        task_id=task_id,
-        code=error.get("code"),
-        service_message=error.get("service_message"),
-        request_id=error.get("request_id"),
-        http_status=error.get("http_status"),
-        hint=error.get("hint"),
-    )
 
 
 def check_wait_options(
@@ -207,6 +78,48 @@ def floored_interval(seconds: float) -> float:
     return max(float(seconds), MIN_POLL_INTERVAL)
 
 
+@dataclass
+class PollSchedule:
+    """When to query a task next: the one cadence of the trigger and the blocking poll.
+
+    Polls start ``poll_interval`` apart and stretch by half each poll up to ``max_poll_interval``,
+    with ±10 % jitter (so thousands of waits do not poll in lockstep), and shrink back when the
+    status changes (:meth:`reset`). Both intervals are stretched to :data:`MIN_POLL_INTERVAL`.
+    Every wait is clipped to ``deadline`` (UNIX time); once it has passed, :meth:`next_wait` is
+    ``None``.
+    """
+
+    poll_interval: float
+    max_poll_interval: float
+    deadline: float | None = None
+    _interval: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.poll_interval = floored_interval(self.poll_interval)
+        self.max_poll_interval = max(floored_interval(self.max_poll_interval), self.poll_interval)
+        self._interval = self.poll_interval
+
+    def first_wait(self) -> float | None:
+        """A random moment within the first interval: waits created together spread out."""
+        return self._clip(random.uniform(0, self.poll_interval))
+
+    def next_wait(self) -> float | None:
+        """Seconds until the next poll (then the interval grows); ``None`` once the deadline passed."""
+        wait = self._clip(self._interval * random.uniform(0.9, 1.1))
+        self._interval = min(self.max_poll_interval, self._interval * 1.5)
+        return wait
+
+    def reset(self) -> None:
+        """The status changed: poll again soon."""
+        self._interval = self.poll_interval
+
+    def _clip(self, wait: float) -> float | None:
+        if self.deadline is None:
+            return wait
+        left = self.deadline - time.time()
+        return min(wait, left) if left > 0 else None
+
+
 def poll_until_done(
     hook: QwenASRHook,
     task_id: str,
@@ -216,35 +129,24 @@ def poll_until_done(
     deadline: float | None,
     log: logging.Logger | Any,
 ) -> AsrTask:
-    """Poll (blocking this worker) until the task ends; the same cadence as the trigger.
-
-    Intervals shorter than :data:`MIN_POLL_INTERVAL` are stretched to it.
+    """Poll (blocking this worker) until the task ends, on the trigger's :class:`PollSchedule`.
 
     :raises QwenASRTimeoutError: when ``deadline`` (UNIX time) passes first.
     """
-    poll_interval = floored_interval(poll_interval)
-    max_poll_interval = max(floored_interval(max_poll_interval), poll_interval)
-    interval = poll_interval
+    schedule = PollSchedule(poll_interval, max_poll_interval, deadline)
     last: TaskStatus | None = None
     while True:
         task = hook.get_task(task_id)
         if task.status is not last:
             log.info("Task %s: %s -> %s", task_id, last.value if last else "start", task.raw_status)
-            last, interval = task.status, poll_interval
+            last = task.status
+            schedule.reset()
         if task.is_terminal:
             return task
-        wait = interval * random.uniform(0.9, 1.1)
-        if deadline is not None:
-            left = deadline - time.time()
-            if left <= 0:
-                raise QwenASRTimeoutError(
-                    f"Gave up waiting: still {task.raw_status} at the deadline",
-                    task_id=task_id,
-                    hint="Raise the operator's timeout, or check the task in the DashScope console",
-                )
-            wait = min(wait, left)
+        wait = schedule.next_wait()
+        if wait is None:
+            raise timeout_error(task_id, task.raw_status)
         time.sleep(wait)
-        interval = min(max_poll_interval, interval * 1.5)
 
 
 def cancel_quietly(hook: QwenASRHook, task_id: str, log: logging.Logger | Any) -> None:

@@ -11,94 +11,38 @@ key, so it is never retried blindly: see :meth:`QwenASRHook.submit_transcription
 from __future__ import annotations
 
 import contextlib
-import mimetypes
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow_provider_qwenasr._api.errors import connection_error, decode_answer, result_error
+from airflow_provider_qwenasr._api.errors import connection_error
 from airflow_provider_qwenasr._api.request import ApiRequest, list_params
-from airflow_provider_qwenasr._api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
 from airflow_provider_qwenasr._api.settings import ApiSettings
 from airflow_provider_qwenasr._api.validate import build_submit_body
-from airflow_provider_qwenasr._compat import READS_CONN_FIELDS, BaseHook, aget_connection
+from airflow_provider_qwenasr._compat import READS_CONN_FIELDS, aget_connection
 from airflow_provider_qwenasr.exceptions import (
     QwenASRApiError,
-    QwenASRConnectionError,
     QwenASRError,
     QwenASRInputError,
-    QwenASRResultError,
-    QwenASRSubmitUnknownError,
-    QwenASRThrottledError,
-    redact_url,
 )
+from airflow_provider_qwenasr.hooks import download
+from airflow_provider_qwenasr.hooks.base import RATED_ENDPOINTS, HookBase, cancel_refused, settle
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
-from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt, find_lost_task
+from airflow_provider_qwenasr.hooks.download import DEFAULT_MAX_RESULT_BYTES
+from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt
+from airflow_provider_qwenasr.hooks.submit import reconcile, submit_once
+from airflow_provider_qwenasr.hooks.upload import post_to_temporary_storage
 from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
-from airflow_provider_qwenasr.rate import RateBudget, budget_for
 
 if TYPE_CHECKING:
     import requests
 
 __all__ = ["QwenASRAsyncHook", "QwenASRHook"]
 
-#: Seconds to connect and to wait for each read of an answer.
-DEFAULT_TIMEOUT = (10.0, 60.0)
-#: A result file larger than this is refused (bytes); fetch operators may raise it.
-DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024
-_RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
-#: How long a submit whose answer was lost watches the tasks it may have created, to tell ours.
-DEFAULT_IDENTIFY_TIMEOUT = 600.0
-#: Seconds a task the service just created may take to show in the task list.
-LIST_LAG = 2.0
 
-
-class _HookBase(BaseHook):
-    """What both hooks share: the connection's identity and the retry settings."""
-
-    conn_name_attr = "qwen_asr_conn_id"
-    default_conn_name = "qwen_asr_default"
-    conn_type = "qwen_asr"
-    hook_name = "Qwen-ASR (DashScope)"
-
-    def __init__(
-        self,
-        qwen_asr_conn_id: str = default_conn_name,
-        *,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        retry_base_delay: float = 1.0,
-        retry_max_delay: float = 30.0,
-        timeout: tuple[float, float] | None = None,
-        identify_timeout: float = DEFAULT_IDENTIFY_TIMEOUT,
-    ) -> None:
-        super().__init__()
-        self.qwen_asr_conn_id = qwen_asr_conn_id
-        self.max_retries = max_retries
-        self.retry_base_delay = retry_base_delay
-        self.retry_max_delay = retry_max_delay
-        self.timeout = timeout
-        self.identify_timeout = identify_timeout
-
-    def timeout_for(self, settings: ApiSettings) -> tuple[float, float]:
-        """``(connect, read)`` timeouts: the hook's ``timeout``, else the connection's ``read_timeout``."""
-        if self.timeout is not None:
-            return self.timeout
-        return DEFAULT_TIMEOUT[0], settings.read_timeout or DEFAULT_TIMEOUT[1]
-
-    def _budget(self, settings: ApiSettings) -> RateBudget:
-        return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """How reads are retried: ``max_retries``, ``retry_base_delay``, ``retry_max_delay``."""
-        return RetryPolicy(self.max_retries, self.retry_base_delay, self.retry_max_delay)
-
-
-class QwenASRHook(_HookBase):
+class QwenASRHook(HookBase):
     """Synchronous client of DashScope file transcription, for operators running on workers.
 
     :param qwen_asr_conn_id: the ``qwen_asr`` connection: API key as password, base URL as host
@@ -191,47 +135,7 @@ class QwenASRHook(_HookBase):
         body = build_submit_body(
             model, file_url=file_url, file_urls=file_urls, parameters=parameters, resources=resources
         )
-        urls = body["input"].get("file_urls") or [body["input"].get("file_url")]
-        request = ApiRequest.submit(
-            self.settings, body, oss_resolve=any(u.startswith("oss://") for u in urls)
-        )
-        retry = 0
-        while True:
-            # The service may create the task until twice the read timeout after the request left,
-            # and needs a moment more before the task shows in the list.
-            settle = 2 * self.timeout_for(self.settings)[1] + LIST_LAG
-            attempt = SubmitAttempt.begin(body["model"], urls, settle_seconds=settle)
-            if on_attempt is not None:
-                on_attempt(attempt)
-            try:
-                return AsrTask.from_response(self._send_once(request))
-            except QwenASRError as error:
-                if not error.is_transient:
-                    raise
-                if not _never_arrived(error):
-                    if not isinstance(error, QwenASRConnectionError) or error.answer_started:
-                        # An answer began (a gateway's error, or a body cut short): the service has
-                        # settled; it needs a moment to list a task.
-                        attempt = replace(attempt, settle_by=time.time() + LIST_LAG)
-                    found = self.find_lost_task(attempt, cause=error)
-                    if found.task is not None:
-                        self.log.warning(
-                            "The submit got no answer (%s), but DashScope task %s is its task; "
-                            "continuing with it, nothing is sent again",
-                            error.code or error.message,
-                            found.task.task_id,
-                        )
-                        return found.task
-                if retry >= self.max_retries:
-                    raise
-                delay = self.retry_policy.delay(retry, error)
-                self.log.warning(
-                    "Submit %s; no task was created, so it is sent again in %.2fs",
-                    error.code or error.message,
-                    delay,
-                )
-            retry += 1
-            time.sleep(delay)
+        return submit_once(self, body, on_attempt)
 
     def find_lost_task(self, attempt: SubmitAttempt, *, cause: QwenASRError | None = None) -> LostSubmit:
         """Find the task ``attempt`` created (see :mod:`~airflow_provider_qwenasr.hooks.lost_submit`).
@@ -241,29 +145,7 @@ class QwenASRHook(_HookBase):
         :raises QwenASRSubmitUnknownError: when a task may exist but cannot be identified, or the
             task list cannot be read; it names the candidates and what to check.
         """
-        what = "An earlier try's submit got no answer"
-        if cause is not None:
-            what = f"The submit got no answer ({cause.message})"
-        try:
-            found = find_lost_task(self, attempt, identify_timeout=self.identify_timeout)
-        except QwenASRError as list_error:
-            raise QwenASRSubmitUnknownError(
-                f"{what} and the task list could not be read to check whether a {attempt.model} task "
-                f"was created ({list_error.message})",
-                hint="Check the DashScope console for a task created then before submitting again; "
-                "pass its id as asr_task_id to reuse it",
-            ) from cause
-        if found.undecided:
-            ids = found.undecided
-            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-            raise QwenASRSubmitUnknownError(
-                f"{what}; {len(ids)} {attempt.model} task(s) created then could be it and could not be "
-                f"told apart by their input files: {shown}",
-                hint="Not resubmitted, to avoid paying twice. Check each in the DashScope console (its "
-                "input file); once they have ended, clear this task instance to reconcile again, or pass "
-                "the right one as asr_task_id",
-            ) from cause
-        return found
+        return reconcile(self, attempt, cause=cause)
 
     def get_task(self, task_id: str) -> AsrTask:
         """Query a task (retried on transient errors). ``UNKNOWN`` comes back as a status, not an error."""
@@ -277,7 +159,7 @@ class QwenASRHook(_HookBase):
         try:
             self._send(ApiRequest.cancel(self.settings, task_id))
         except QwenASRApiError as error:
-            if error.code != "UnsupportedOperation":
+            if not cancel_refused(error):
                 raise
             # Not PENDING now; but if an earlier attempt's answer was lost, it was this call that
             # canceled it.
@@ -337,26 +219,9 @@ class QwenASRHook(_HookBase):
         :raises QwenASRResultError: on 403 (expired or altered link), 404, or a file over ``max_bytes``.
         :raises QwenASRConnectionError: when the connection drops or the body is shorter than announced.
         """
-        import requests
-
-        shown = redact_url(url)
-        try:
-            response = requests.get(url, stream=True, timeout=self.timeout_for(self.settings))
-        except requests.RequestException as exc:
-            # The exception's text holds the full URL, signature included: name only its type.
-            raise QwenASRConnectionError(
-                f"Could not download the result from {shown} ({type(exc).__name__})"
-            ) from None
-        with response:
-            if response.status_code != 200:
-                raise result_error(response.status_code, response.content[:4096], response.headers, shown)
-            announced = response.headers.get("Content-Length")
-            if announced and announced.isdigit() and int(announced) > max_bytes:
-                raise QwenASRResultError(
-                    f"The result file is {int(announced):,} bytes, over the limit of {max_bytes:,} bytes",
-                    hint="Raise max_result_bytes on the operator if this is expected",
-                )
-            yield _counted_chunks(response, chunk_size, max_bytes, announced, shown)
+        timeout = self.timeout_for(self.settings)
+        with download.open_result(url, timeout=timeout, max_bytes=max_bytes, chunk_size=chunk_size) as chunks:
+            yield chunks
 
     def download_result(self, url: str, sink: IO[bytes], *, max_bytes: int = DEFAULT_MAX_RESULT_BYTES) -> int:
         """Stream a result file into ``sink`` (a seekable binary file); return the byte count.
@@ -364,19 +229,14 @@ class QwenASRHook(_HookBase):
         A transient failure restarts the download from the beginning (the sink is rewound and
         truncated), up to ``max_retries`` times.
         """
-
-        def once() -> int:
-            sink.seek(0)
-            sink.truncate()
-            written = 0
-            with self.open_result(url, max_bytes=max_bytes) as chunks:
-                for chunk in chunks:
-                    sink.write(chunk)
-                    written += len(chunk)
-            sink.flush()
-            return written
-
-        return self.retry_policy.call(once, what="Result download", log=self.log)
+        return download.download_result(
+            url,
+            sink,
+            timeout=self.timeout_for(self.settings),
+            retry_policy=self.retry_policy,
+            log=self.log,
+            max_bytes=max_bytes,
+        )
 
     # -- temporary upload (Beijing only) ---------------------------------------------------------
 
@@ -386,46 +246,11 @@ class QwenASRHook(_HookBase):
         The URL is valid for 48 hours, for ``model`` and this account only; submit it with the
         resolve header (the hook adds it for ``oss://`` URLs). Not for production volumes.
         """
-        import requests
-
         source = Path(path)
         if not source.is_file():
             raise QwenASRInputError(f"No file to upload at {source}")
         policy = self._send(ApiRequest.upload_policy(self.settings, model)).get("data") or {}
-        try:
-            key = f"{policy['upload_dir']}/{source.name}"
-            fields = {
-                "OSSAccessKeyId": policy["oss_access_key_id"],
-                "Signature": policy["signature"],
-                "policy": policy["policy"],
-                "key": key,
-                "x-oss-object-acl": policy["x_oss_object_acl"],
-                "x-oss-forbid-overwrite": policy["x_oss_forbid_overwrite"],
-                "success_action_status": "200",
-                "x-oss-content-type": mimetypes.guess_type(source.name)[0] or "application/octet-stream",
-            }
-            host = str(policy["upload_host"])
-        except KeyError as missing:
-            raise QwenASRApiError(f"The upload policy lacks {missing}") from None
-        with source.open("rb") as handle:
-            try:
-                response = requests.post(
-                    host,
-                    data=fields,
-                    files={"file": (source.name, handle)},
-                    timeout=self.timeout_for(self.settings),
-                )
-            except requests.RequestException as exc:
-                raise QwenASRConnectionError(
-                    f"Upload to temporary storage failed ({type(exc).__name__})"
-                ) from None
-        if response.status_code != 200:
-            raise QwenASRApiError(
-                f"Upload to temporary storage failed with HTTP {response.status_code}",
-                http_status=response.status_code,
-                service_message=response.text[:200],
-            )
-        return f"oss://{key}"
+        return post_to_temporary_storage(policy, source, timeout=self.timeout_for(self.settings))
 
     # -- transport -------------------------------------------------------------------------------
 
@@ -438,7 +263,7 @@ class QwenASRHook(_HookBase):
     def _send_once(self, request: ApiRequest) -> dict[str, Any]:
         import requests
 
-        budget = self._budget(self.settings) if request.endpoint in _RATED_ENDPOINTS else None
+        budget = self._budget(self.settings) if request.endpoint in RATED_ENDPOINTS else None
         if budget:
             budget.acquire_blocking()
         try:
@@ -457,10 +282,10 @@ class QwenASRHook(_HookBase):
             content = response.content
         except requests.RequestException as exc:
             raise connection_error(request, exc, answer_started=True) from None
-        return _settle(budget, response.status_code, content, response.headers, request)
+        return settle(budget, response.status_code, content, response.headers, request)
 
 
-class QwenASRAsyncHook(_HookBase):
+class QwenASRAsyncHook(HookBase):
     """Asynchronous twin of :class:`QwenASRHook` for triggers: queries and cancels with httpx.
 
     The connection is read with Airflow's async lookup (a sync lookup fails inside the triggerer),
@@ -468,7 +293,7 @@ class QwenASRAsyncHook(_HookBase):
     waiting triggers use a handful of connections.
     """
 
-    def __init__(self, qwen_asr_conn_id: str = _HookBase.default_conn_name, **kwargs: Any) -> None:
+    def __init__(self, qwen_asr_conn_id: str = HookBase.default_conn_name, **kwargs: Any) -> None:
         super().__init__(qwen_asr_conn_id, **kwargs)
         self._settings: ApiSettings | None = None
 
@@ -495,7 +320,7 @@ class QwenASRAsyncHook(_HookBase):
         try:
             await self._send(ApiRequest.cancel(settings, task_id), retry=True)
         except QwenASRApiError as error:
-            if error.code != "UnsupportedOperation":
+            if not cancel_refused(error):
                 raise
             return (await self.get_task(task_id)).status is TaskStatus.CANCELED
         return True
@@ -513,7 +338,7 @@ class QwenASRAsyncHook(_HookBase):
         from airflow_provider_qwenasr.hooks.pool import host_pool
 
         settings = await self.get_settings()
-        budget = self._budget(settings) if request.endpoint in _RATED_ENDPOINTS else None
+        budget = self._budget(settings) if request.endpoint in RATED_ENDPOINTS else None
         if budget:
             await budget.acquire()
         try:
@@ -530,51 +355,4 @@ class QwenASRAsyncHook(_HookBase):
                 )
         except httpx.HTTPError as exc:
             raise connection_error(request, exc) from None
-        return _settle(budget, response.status_code, response.content, response.headers, request)
-
-
-def _never_arrived(error: QwenASRError) -> bool:
-    """Whether the request provably never reached the service: refused, or throttled (429)."""
-    if isinstance(error, QwenASRThrottledError):
-        return True
-    return isinstance(error, QwenASRConnectionError) and not error.request_sent
-
-
-def _settle(
-    budget: RateBudget | None, status: int, content: bytes, headers: Mapping[str, str], request: ApiRequest
-) -> dict[str, Any]:
-    """Decode an answer and tell the rate budget how it went (a 429 cuts the rate, else it climbs)."""
-    try:
-        body = decode_answer(status, content, headers, request)
-    except QwenASRThrottledError as error:
-        if budget:
-            budget.on_throttled(error.retry_after)
-        raise
-    if budget:
-        budget.on_success()
-    return body
-
-
-def _counted_chunks(
-    response: requests.Response, chunk_size: int, max_bytes: int, announced: str | None, shown: str
-) -> Iterator[bytes]:
-    import requests
-
-    received = 0
-    try:
-        for chunk in response.iter_content(chunk_size):
-            received += len(chunk)
-            if received > max_bytes:
-                raise QwenASRResultError(
-                    f"The result file is over the limit of {max_bytes:,} bytes",
-                    hint="Raise max_result_bytes on the operator if this is expected",
-                )
-            yield chunk
-    except requests.RequestException as exc:
-        raise QwenASRConnectionError(
-            f"The result download from {shown} broke after {received:,} bytes ({type(exc).__name__})"
-        ) from None
-    if announced and announced.isdigit() and received != int(announced):
-        raise QwenASRConnectionError(
-            f"The result download from {shown} ended after {received:,} of {int(announced):,} bytes"
-        )
+        return settle(budget, response.status_code, response.content, response.headers, request)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import enum
-import random
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,23 +10,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_qwenasr.exceptions import QwenASRError
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
+from airflow_provider_qwenasr.outcomes import TerminationReason, termination_reason
+from airflow_provider_qwenasr.waiting import PollSchedule
 
 __all__ = ["QwenASRTaskTrigger", "TerminationReason"]
-
-
-class TerminationReason(str, enum.Enum):
-    """Why the trigger fired: the ``status`` of its one and only event."""
-
-    SUCCESS = "success"
-    #: The task ended FAILED (``code``/``message`` say why), or every one of its files failed.
-    FAILED = "failed"
-    CANCELED = "canceled"
-    #: DashScope answered UNKNOWN: a wrong id, another account's, or past 24 h retention.
-    EXPIRED = "expired"
-    #: Our own deadline passed while the task was still PENDING or RUNNING.
-    TIMEOUT = "timeout"
-    #: A permanent error while querying (bad key, access denied…): polling cannot succeed.
-    ERROR = "error"
 
 
 class QwenASRTaskTrigger(BaseTrigger):
@@ -84,17 +68,14 @@ class QwenASRTaskTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the task ends or the deadline passes; yield one event."""
         from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRAsyncHook
-        from airflow_provider_qwenasr.waiting import floored_interval
 
         hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
+        schedule = PollSchedule(self.poll_interval, self.max_poll_interval, self.deadline)
         last_status: TaskStatus | None = None
-        first_interval = floored_interval(self.poll_interval)
-        longest = max(floored_interval(self.max_poll_interval), first_interval)
-        interval = first_interval
         transient_streak = 0
         # The operator queried the task just before deferring, and a restarted triggerer re-creates
         # every trigger at once: spread the first polls so they do not all land in one instant.
-        first_wait = self._next_wait(random.uniform(0, first_interval))
+        first_wait = schedule.first_wait()
         if first_wait:
             await asyncio.sleep(first_wait)
         while True:
@@ -118,11 +99,11 @@ class QwenASRTaskTrigger(BaseTrigger):
                 if task.status is not last_status:
                     self._log_change(task, last_status)
                     last_status = task.status
-                    interval = first_interval
+                    schedule.reset()
                 if task.is_terminal:
                     yield self._terminal_event(task)
                     return
-            wait = self._next_wait(interval)
+            wait = schedule.next_wait()
             if wait is None:
                 yield self._event(
                     TerminationReason.TIMEOUT,
@@ -131,17 +112,6 @@ class QwenASRTaskTrigger(BaseTrigger):
                 )
                 return
             await asyncio.sleep(wait)
-            interval = min(longest, interval * 1.5)
-
-    def _next_wait(self, interval: float) -> float | None:
-        """Seconds until the next poll, clipped to the deadline; ``None`` once the deadline passed."""
-        wait = interval * random.uniform(0.9, 1.1)
-        if self.deadline is None:
-            return wait
-        left = self.deadline - time.time()
-        if left <= 0:
-            return None
-        return min(wait, left)
 
     def _log_change(self, task: AsrTask, previous: TaskStatus | None) -> None:
         self.log.info(
@@ -155,15 +125,10 @@ class QwenASRTaskTrigger(BaseTrigger):
         )
 
     def _terminal_event(self, task: AsrTask) -> TriggerEvent:
-        if task.status is TaskStatus.SUCCEEDED:
-            if task.files and not task.succeeded_files:
-                return self._event(TerminationReason.FAILED, task=task, message="every file failed")
-            return self._event(TerminationReason.SUCCESS, task=task)
-        if task.status is TaskStatus.FAILED:
-            return self._event(TerminationReason.FAILED, task=task)
-        if task.status is TaskStatus.CANCELED:
-            return self._event(TerminationReason.CANCELED, task=task)
-        return self._event(TerminationReason.EXPIRED, task=task)
+        reason = termination_reason(task) or TerminationReason.EXPIRED
+        if reason is TerminationReason.FAILED and task.status is TaskStatus.SUCCEEDED:
+            return self._event(reason, task=task, message="every file failed")
+        return self._event(reason, task=task)
 
     def _event(
         self,

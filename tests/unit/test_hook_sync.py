@@ -30,7 +30,8 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRThrottledError,
 )
 from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
-from airflow_provider_qwenasr.hooks.qwen_asr import LIST_LAG, QwenASRHook
+from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.hooks.submit import LIST_LAG
 from airflow_provider_qwenasr.models import TaskStatus
 from airflow_provider_qwenasr.rate import reset_budgets
 from tests.conftest import connection_json

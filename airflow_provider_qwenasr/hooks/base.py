@@ -1,0 +1,94 @@
+"""What both hooks share: the connection's identity, timeouts, the retry policy, and reading an answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_qwenasr._api.errors import decode_answer
+from airflow_provider_qwenasr._api.request import ApiRequest
+from airflow_provider_qwenasr._api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from airflow_provider_qwenasr._api.settings import ApiSettings
+from airflow_provider_qwenasr._compat import BaseHook
+from airflow_provider_qwenasr.exceptions import QwenASRApiError, QwenASRThrottledError
+from airflow_provider_qwenasr.rate import RateBudget, budget_for
+
+__all__ = [
+    "DEFAULT_IDENTIFY_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "RATED_ENDPOINTS",
+    "HookBase",
+    "cancel_refused",
+    "settle",
+]
+
+#: Seconds to connect and to wait for each read of an answer.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The endpoints that spend the query budget (a submit is billed, not paced; result links are OSS).
+RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
+#: How long a submit whose answer was lost watches the tasks it may have created, to tell ours.
+DEFAULT_IDENTIFY_TIMEOUT = 600.0
+
+
+class HookBase(BaseHook):
+    """What both hooks share: the connection's identity and the retry settings."""
+
+    conn_name_attr = "qwen_asr_conn_id"
+    default_conn_name = "qwen_asr_default"
+    conn_type = "qwen_asr"
+    hook_name = "Qwen-ASR (DashScope)"
+
+    def __init__(
+        self,
+        qwen_asr_conn_id: str = default_conn_name,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_base_delay: float = 1.0,
+        retry_max_delay: float = 30.0,
+        timeout: tuple[float, float] | None = None,
+        identify_timeout: float = DEFAULT_IDENTIFY_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.qwen_asr_conn_id = qwen_asr_conn_id
+        self.max_retries = max_retries
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
+        self.timeout = timeout
+        self.identify_timeout = identify_timeout
+
+    def timeout_for(self, settings: ApiSettings) -> tuple[float, float]:
+        """``(connect, read)`` timeouts: the hook's ``timeout``, else the connection's ``read_timeout``."""
+        if self.timeout is not None:
+            return self.timeout
+        return DEFAULT_TIMEOUT[0], settings.read_timeout or DEFAULT_TIMEOUT[1]
+
+    def _budget(self, settings: ApiSettings) -> RateBudget:
+        return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How reads are retried: ``max_retries``, ``retry_base_delay``, ``retry_max_delay``."""
+        return RetryPolicy(self.max_retries, self.retry_base_delay, self.retry_max_delay)
+
+
+def cancel_refused(error: QwenASRApiError) -> bool:
+    """Whether a cancel was refused because the task is no longer PENDING.
+
+    Its status then says whether it was canceled (an earlier cancel whose answer was lost).
+    """
+    return error.code == "UnsupportedOperation"
+
+
+def settle(
+    budget: RateBudget | None, status: int, content: bytes, headers: Mapping[str, str], request: ApiRequest
+) -> dict[str, Any]:
+    """Decode an answer and tell the rate budget how it went (a 429 cuts the rate, else it climbs)."""
+    try:
+        body = decode_answer(status, content, headers, request)
+    except QwenASRThrottledError as error:
+        if budget:
+            budget.on_throttled(error.retry_after)
+        raise
+    if budget:
+        budget.on_success()
+    return body
