@@ -23,7 +23,6 @@ __all__ = ["DEFAULT_AUDIO_URL_EXPIRY", "audio_url"]
 #: How long a pre-signed audio URL stays valid: the task may wait in the queue before DashScope
 #: downloads the file, and an expired URL fails the task with FILE_403_FORBIDDEN.
 DEFAULT_AUDIO_URL_EXPIRY = timedelta(hours=24)
-_LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
 
 def audio_url(
@@ -46,6 +45,8 @@ def audio_url(
     """
     from airflow.sdk import ObjectStoragePath
 
+    from airflow_provider_qwenasr.results.storage import is_local
+
     try:
         source = ObjectStoragePath(path, conn_id=conn_id)
         # With universal-pathlib 0.2 (Airflow 3.0, 3.1) an unknown scheme fails only here, when the
@@ -61,7 +62,7 @@ def audio_url(
             f"audio_path {path!r} does not exist or is not a file",
             hint="Check the path and that audio_conn_id can read it",
         )
-    if source.protocol in _LOCAL_PROTOCOLS:
+    if is_local(source):
         return hook.upload_file(source.path, model=model)
     try:
         url = str(source.fs.sign(source.path, expiration=int(expiry.total_seconds())))

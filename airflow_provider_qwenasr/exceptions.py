@@ -101,7 +101,7 @@ class QwenASRError(Exception):
         details = [
             f"{label}={value}"
             for label, value in (
-                ("task_id", self.task_id),
+                ("asr_task_id", self.task_id),
                 ("http_status", self.http_status),
                 ("code", self.code),
                 ("message", self.service_message),

@@ -72,7 +72,6 @@ class ApiSettings:
     base_url: str
     api_key: str = field(repr=False)
     workspace: str | None = None
-    conn_id: str | None = None
     query_qps: float = DEFAULT_QUERY_QPS
     expected_processes: int = 1
     #: ``extra.read_timeout``: seconds to wait for an answer; None for the hook's default.

@@ -47,7 +47,6 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
         base_url=base_url,
         api_key=api_key,
         workspace=(str(extra["workspace"]).strip() or None) if extra.get("workspace") else None,
-        conn_id=conn_id,
         query_qps=_positive(extra.get("query_qps"), DEFAULT_QUERY_QPS, "query_qps", conn_id),
         expected_processes=int(_positive(extra.get("expected_processes"), 1, "expected_processes", conn_id)),
         read_timeout=_positive(extra.get("read_timeout"), None, "read_timeout", conn_id),

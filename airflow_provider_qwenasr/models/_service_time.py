@@ -5,10 +5,12 @@ from __future__ import annotations
 import pendulum
 from pendulum import DateTime
 
+from airflow_provider_qwenasr._api.settings import SERVICE_TZ
+
 __all__ = ["SERVICE_TIMEZONE", "parse_service_time"]
 
 # DashScope writes task times without a zone, in Beijing time (UTC+8) for both regions.
-SERVICE_TIMEZONE = pendulum.FixedTimezone(8 * 3600)
+SERVICE_TIMEZONE = pendulum.FixedTimezone(int(SERVICE_TZ.utcoffset(None).total_seconds()))
 
 
 def parse_service_time(value: object) -> DateTime | None:

@@ -60,12 +60,19 @@ def test_s3_object_gets_a_presigned_url(
     assert _wait(hook, task.task_id, emulator) is TaskStatus.SUCCEEDED
 
 
-def test_local_file_is_uploaded_and_resolved(emulator: Any, qwen_conn: str, tmp_path: Path) -> None:
-    """A local file becomes an oss:// URL that the emulator resolves for the same key and model."""
+@pytest.mark.parametrize("scheme", ["file://", "local://", ""], ids=["file", "local", "bare-path"])
+def test_local_file_is_uploaded_and_resolved(
+    emulator: Any, qwen_conn: str, tmp_path: Path, scheme: str
+) -> None:
+    """A local file becomes an oss:// URL that the emulator resolves for the same key and model.
+
+    Regression (bare path): audio.py knew ``file`` and ``local`` but not the empty protocol that
+    the fetch's storage already counted as local, so ``/dir/a.wav`` was refused as unsignable.
+    """
     audio = tmp_path / "voicemail.wav"
     audio.write_bytes(b"RIFF" + b"\0" * 1000)
     hook = QwenASRHook()
-    url = audio_url(f"file://{audio}", hook=hook, model=QWEN3)
+    url = audio_url(f"{scheme}{audio}", hook=hook, model=QWEN3)
     assert url.startswith("oss://")
     assert url.endswith("/voicemail.wav")
     task = hook.submit_transcription(QWEN3, file_url=url)

@@ -161,7 +161,6 @@ def test_settings_fields() -> None:
     settings = settings_from_connection(conn, "my_conn")
     assert settings.api_key == KEY
     assert settings.workspace == "ws-9"
-    assert settings.conn_id == "my_conn"
     assert settings.query_qps == 40.0
     assert settings.rate_ceiling == 10.0
 

@@ -96,6 +96,9 @@ def test_canceled_and_expired_name_the_task_and_the_24_hours() -> None:
     canceled = outcome_error(_task("CANCELED"))
     assert isinstance(canceled, QwenASRTaskCanceledError)
     assert "t-1" in str(canceled)
+    # In an Airflow log, task_id is Airflow's: the DashScope id is labelled asr_task_id.
+    assert "asr_task_id=t-1" in str(canceled)
+    assert "(task_id=" not in str(canceled)
     expired = fetch_error(_task("UNKNOWN"))
     assert isinstance(expired, QwenASRTaskExpiredError)
     assert "24 h" in str(expired)
