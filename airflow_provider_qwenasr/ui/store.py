@@ -41,9 +41,10 @@ LOG_TAIL = 2000
 ERROR_LINES = 12
 
 _KEYS = ("task_id", "http_status", "code", "message", "request_id")
+# ``asr_task_id`` is how errors label the DashScope id; logs of older versions say ``task_id``.
 _FIELD = re.compile(
-    r"\b(?P<key>task_id|http_status|code|message|request_id)=(?P<value>.*?)"
-    r"(?=, (?:task_id|http_status|code|message|request_id)=|\)(?:\.|$|\s)|$)"
+    r"\b(?:asr_)?(?P<key>task_id|http_status|code|message|request_id)=(?P<value>.*?)"
+    r"(?=, (?:(?:asr_)?task_id|http_status|code|message|request_id)=|\)(?:\.|$|\s)|$)"
 )
 
 
