@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +59,13 @@ from _common import (
     rss_mb,
 )
 
+from airflow_provider_qwenasr._api.settings import SERVICE_TZ
+
 MODEL = "qwen3-asr-flash-filetrans"
 #: The official SDK's cadence (dashscope/client/base_api.py ``wait``): 1 s, doubling every third
 #: poll, capped at 5 s. The naive trigger and ours are given the same first and longest interval.
 SDK_FIRST_INTERVAL = 1.0
 SDK_MAX_INTERVAL = 5.0
-_BEIJING = timezone(timedelta(hours=8))
 _TICK = 0.05
 
 
@@ -85,7 +86,7 @@ def _beijing_epoch(value: object) -> float | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=_BEIJING).timestamp()
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=SERVICE_TZ).timestamp()
     except ValueError:
         return None
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_qwenasr._api.settings import SERVICE_TZ
+
 from .hints import AudioFacts
 from .results import QWEN3
 
@@ -23,7 +25,8 @@ PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN = (
     "UNKNOWN",
 )
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
-BEIJING = 8 * 3600
+#: Seconds the service's clock (Beijing time) is ahead of UTC.
+BEIJING = int(SERVICE_TZ.utcoffset(None).total_seconds())
 
 #: Messages of the file error codes whose documented message is not the code itself.
 FILE_ERROR_MESSAGES = {

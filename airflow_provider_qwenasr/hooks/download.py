@@ -1,7 +1,8 @@
 """Result files: streaming a signed result URL, bounded in size, and downloading it whole with retries.
 
 A result URL carries its own signature (no Authorization header is sent), and is a credential: it
-never appears in an error or a log line, only its path (:func:`~airflow_provider_qwenasr.masking.redact_url`).
+never appears in an error or a log line, only its path
+(:func:`~airflow_provider_qwenasr.exceptions.redact_url`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_qwenasr._api.errors import result_error
 from airflow_provider_qwenasr._api.retry import RetryPolicy
-from airflow_provider_qwenasr.exceptions import QwenASRConnectionError, QwenASRResultError
-from airflow_provider_qwenasr.masking import redact_url
+from airflow_provider_qwenasr.exceptions import QwenASRConnectionError, QwenASRResultError, redact_url
 
 if TYPE_CHECKING:
     import requests

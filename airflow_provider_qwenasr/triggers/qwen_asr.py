@@ -9,6 +9,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_qwenasr.exceptions import QwenASRError
+from airflow_provider_qwenasr.hooks.base import HookBase
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
 from airflow_provider_qwenasr.outcomes import TerminationReason, termination_reason
 from airflow_provider_qwenasr.waiting import PollSchedule
@@ -40,7 +41,7 @@ class QwenASRTaskTrigger(BaseTrigger):
     def __init__(
         self,
         asr_task_id: str,
-        qwen_asr_conn_id: str = "qwen_asr_default",
+        qwen_asr_conn_id: str = HookBase.default_conn_name,
         poll_interval: float = 5.0,
         max_poll_interval: float = 30.0,
         deadline: float | None = None,
