@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from airflow_provider_qwenasr.exceptions import redact_url
 
-__all__ = ["copy_without_url_queries", "mask", "mask_url_queries", "url_query"]
+__all__ = ["copy_without_url_queries", "mask", "mask_url_queries", "redact_secrets", "scrub", "url_query"]
 
 #: Query parameters whose value is masked on its own too (it may show up outside its URL).
 _CREDENTIAL_PARAMS = re.compile(r"signature|credential|accesskeyid|security-token|token|sig$", re.IGNORECASE)
@@ -25,6 +26,12 @@ _CREDENTIAL_PARAMS = re.compile(r"signature|credential|accesskeyid|security-toke
 _HEAD_BYTES = 64 * 1024
 _FILE_URL_TOKEN = re.compile(rb'"file_url"\s*:\s*("(?:[^"\\]|\\.)*")')
 _CHUNK = 1 << 20
+#: Anything that looks like a URL: scheme, ``://``, then up to a space, a quote or a bracket.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>()\[\]{}]+")
+#: A ``name=value`` whose name says credential, outside any URL (``Signature=…`` quoted alone).
+_CREDENTIAL_PAIR = re.compile(
+    r"(?i)\b([\w.-]*(?:signature|credential|accesskeyid|security-token|token)[\w.-]*)=[^&\s\"'<>]+"
+)
 
 
 def mask(secret: str) -> None:
@@ -37,6 +44,40 @@ def mask(secret: str) -> None:
         except ImportError:
             return
     mask_secret(secret)
+
+
+def redact_secrets(value: str) -> str:
+    """``value`` with every secret Airflow's masker knows replaced (as is where there is no masker)."""
+    try:
+        from airflow.sdk._shared.secrets_masker import redact
+    except ImportError:  # Airflow < 3.2 keeps the masker elsewhere
+        try:
+            from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef]
+        except ImportError:
+            try:
+                from airflow.utils.log.secrets_masker import redact  # type: ignore[no-redef]
+            except ImportError:
+                return value
+    redacted = redact(value)
+    return redacted if isinstance(redacted, str) else value
+
+
+def scrub(value: Any) -> Any:
+    """A JSON-safe copy of ``value`` for durable state: URLs without their queries, no credential.
+
+    Strings show each URL without its query, a credential-like ``name=value`` outside a URL as
+    ``name=***``, and no secret Airflow's masker knows.
+    """
+    if isinstance(value, str):
+        text = _URL.sub(lambda match: redact_url(match.group(0)), value)
+        return redact_secrets(_CREDENTIAL_PAIR.sub(r"\1=***", text))
+    if isinstance(value, Mapping):
+        return {str(key): scrub(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return scrub(str(value))
 
 
 def url_query(url: object) -> str:

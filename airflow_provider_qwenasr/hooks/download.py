@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_RESULT_BYTES", "download_result", "open_result"]
 
-#: A result file larger than this is refused (bytes); fetch operators may raise it.
+#: The largest result file downloaded (1 GiB); the fetch operators' ``max_result_bytes`` default.
 DEFAULT_MAX_RESULT_BYTES = 1 << 30
 _TOO_BIG_HINT = "Raise max_result_bytes on the operator if this is expected"
 

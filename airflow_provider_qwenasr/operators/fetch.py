@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.results.fetch import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_XCOM_BYTES,
@@ -99,6 +100,7 @@ class FetchTranscriptionOperator(BaseOperator):
 
         return QwenASRHook(self.qwen_asr_conn_id, **self.hook_params)
 
+    @records_failure
     def execute(self, context: Context) -> dict[str, Any]:
         """Query the task, fetch and write its results, and return the manifest."""
         from airflow_provider_qwenasr.protocol import validate_task_id
@@ -146,16 +148,16 @@ def check_fetch_options(operator: FetchOptions) -> tuple[str, ...]:
 
     :raises QwenASRInputError: naming the argument and the fix.
     """
-    from airflow_provider_qwenasr.results.fetch import (
-        _check_format_options,
-        _check_options,
-        check_output_target,
+    from airflow_provider_qwenasr.results.options import (
+        check_format_options,
+        check_options,
         normalize_formats,
     )
+    from airflow_provider_qwenasr.results.target import check_output_target
 
     formats = normalize_formats(operator.output_formats)
-    _check_options(operator.xcom_output, operator.max_xcom_bytes, operator.max_result_bytes)
-    _check_format_options(operator.format_options, formats)
+    check_options(operator.xcom_output, operator.max_xcom_bytes, operator.max_result_bytes)
+    check_format_options(operator.format_options, formats)
     if operator.output_path:
         check_output_target(operator.output_path, operator.output_conn_id or None)
     return formats

@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_qwenasr._compat import AirflowFailException, AirflowTaskTimeout, default_deferrable
 from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
+from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         """The sync hook, created on first use (not at DAG parse time)."""
         return QwenASRHook(self.qwen_asr_conn_id)
 
+    @records_failure
     def execute(self, context: Context) -> Any:
         """Submit (or reattach to an earlier try's task), then wait if asked."""
         if self.wait_for_completion:
@@ -294,6 +296,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         finally:
             self._waiting_on = None
 
+    @records_failure
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: the task's id on success, else the failure it reports."""
         from airflow_provider_qwenasr.waiting import cancel_quietly, error_from_event

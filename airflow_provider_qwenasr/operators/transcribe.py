@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
 from airflow_provider_qwenasr.results.fetch import (
     DEFAULT_MAX_RESULT_BYTES,
@@ -73,6 +74,7 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
         self.max_result_bytes = max_result_bytes
         self.format_options = format_options
 
+    @records_failure
     def execute(self, context: Context) -> Any:
         """Check the output options before anything is billed, then submit, wait and fetch."""
         from airflow_provider_qwenasr.operators.fetch import check_fetch_options

@@ -26,6 +26,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_qwenasr.exceptions import QwenASRResultError
 
+# The models' coercions, so counts and times agree with them.
+from airflow_provider_qwenasr.models._coerce import _int as _as_int
+from airflow_provider_qwenasr.models._coerce import _optional_str
+
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.models import Sentence
 
@@ -98,18 +102,6 @@ class ResultStats:
             "sentence_count": self.sentence_count,
             "channels": [c.summary() for c in self.channels],
         }
-
-
-def _as_int(value: object, default: int = 0) -> int:
-    # The same coercion as the models' parser, so counts and times agree with it.
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return default
-
-
-def _optional_str(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _skip(event: str, events: Iterator[tuple[str, Any]]) -> None:
@@ -378,32 +370,37 @@ def _walk_sentences(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
 
 
 def iter_entries(
-    path: str | Path, stats: ResultStats, *, words: bool = True
+    source: str | Path | IO[bytes], stats: ResultStats, *, words: bool = True
 ) -> Iterator[tuple[int, Sentence]]:
     """Yield ``(channel_id, Sentence)`` for every sentence of a document :func:`scan_result` accepted.
 
     The pairs are those of :meth:`Transcription.channel_sentences`, in the same order; only one
     sentence is in memory at a time. The file must not change between the scan and this pass.
 
+    :param source: a local file (path), or a binary file object read from its current position
+        (the caller rewinds it to where the scan began).
     :param words: with False, sentences come without their ``words`` (for a renderer that does not
         read them, building thousands of ``Word`` objects per minute of audio is most of the cost).
     :raises QwenASRResultError: when the file no longer matches its scan.
     """
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as handle:
+            yield from iter_entries(handle, stats, words=words)
+        return
     import ijson
 
     from airflow_provider_qwenasr.models import Sentence
 
-    with open(path, "rb") as handle:
-        if stats.exact_walk:
-            source: Iterator[Any] = _walk_sentences(iter(ijson.basic_parse(handle, use_float=True)))
-        else:
-            source = iter(ijson.items(handle, _SENTENCE_PREFIX, use_float=True, buf_size=_BUFFER))
-        try:
-            for channel in stats.channels:
-                for _ in range(channel.sentence_count):
-                    item = next(source)
-                    if not words:
-                        item.pop("words", None)
-                    yield channel.channel_id, Sentence.from_dict(item)
-        except (StopIteration, ijson.JSONError):
-            raise QwenASRResultError("The result file changed while it was being read") from None
+    if stats.exact_walk:
+        items: Iterator[Any] = _walk_sentences(iter(ijson.basic_parse(source, use_float=True)))
+    else:
+        items = iter(ijson.items(source, _SENTENCE_PREFIX, use_float=True, buf_size=_BUFFER))
+    try:
+        for channel in stats.channels:
+            for _ in range(channel.sentence_count):
+                item = next(items)
+                if not words:
+                    item.pop("words", None)
+                yield channel.channel_id, Sentence.from_dict(item)
+    except (StopIteration, ijson.JSONError):
+        raise QwenASRResultError("The result file changed while it was being read") from None

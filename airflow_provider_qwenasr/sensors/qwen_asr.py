@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_qwenasr._compat import AirflowFailException, AirflowSkipException, default_deferrable
+from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
         """The sync hook, created on first use (not at DAG parse time)."""
         return QwenASRHook(self.qwen_asr_conn_id)
 
+    @records_failure
     def execute(self, context: Context) -> Any:
         """Poke once; then wait in the mode chosen (deferring when ``deferrable``).
 
@@ -135,6 +137,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(task))
 
+    @records_failure
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the summary, or raise the failure it reports."""
         from airflow_provider_qwenasr.waiting import error_from_event

@@ -4,12 +4,13 @@ Nothing outside this package imports it: the api-server loads :class:`~.plugin.Q
 (registered in the provider info), and the FastAPI app behind it is only built when the first
 request reaches ``/qwen-asr``. Modules:
 
+* ``routes``      the mount prefix and the route paths, written once (a leaf: imports nothing here)
 * ``plugin``      the AirflowPlugin: mounts the app and declares the tab and the nav page
 * ``app``         the FastAPI app and its routes (thin: authorize, look up, render)
 * ``access``      Airflow's own authorization dependencies, as used by the core REST API
-* ``store``       metadata-DB reads: manifests in XCom, task instances, failure details
-* ``manifest``    the manifest's shape, and which output a download may serve
-* ``sentences``   streaming sentences out of the jsonl/json outputs: pages, lanes, timeline
+* ``store``       metadata-DB reads: manifests and failure records in XCom, task instances, logs
+* ``manifest``    which output a download may serve (the schema is ``results.manifest``)
+* ``sentences``   pages, lanes and timeline of the sentences ``results.read`` streams from outputs
 * ``timeline``    the inline SVG timeline
 * ``views``       template contexts built from manifests, task instances and transcript pages
 * ``links``       URLs of the app's pages and of the Airflow UI (sub-path aware)

@@ -30,9 +30,10 @@ from airflow_provider_qwenasr.ui.manifest import (
     output_uri,
 )
 from airflow_provider_qwenasr.ui.render import SECURITY_HEADERS, page
+from airflow_provider_qwenasr.ui.routes import DOWNLOAD, TRANSCRIPT, TRANSCRIPTIONS
 from airflow_provider_qwenasr.ui.sentences import open_output
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "download", "transcript", "transcriptions"]
 
 #: Manifest statuses offered by the status filter (DashScope's terminal task statuses).
 STATUSES = ("SUCCEEDED", "FAILED")
@@ -258,14 +259,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Qwen-ASR transcripts", docs_url=None, redoc_url=None, openapi_url=None)
     # Every route names its DAG (path or query ``dag_id``); ReadTranscript authorizes it first.
     guarded: dict[str, Any] = {"dependencies": [ReadTranscript], "response_class": Response}
-    app.add_api_route("/ti/{dag_id}/{run_id}/{task_id}/{map_index}", transcript, name="transcript", **guarded)
-    app.add_api_route(
-        "/ti/{dag_id}/{run_id}/{task_id}/{map_index}/files/{index}/{fmt}",
-        download,
-        name="download",
-        **guarded,
-    )
-    app.add_api_route("/transcriptions", transcriptions, name="transcriptions", **guarded)
+    app.add_api_route(TRANSCRIPT, transcript, name="transcript", **guarded)
+    app.add_api_route(DOWNLOAD, download, name="download", **guarded)
+    app.add_api_route(TRANSCRIPTIONS, transcriptions, name="transcriptions", **guarded)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _http_error)
     return app

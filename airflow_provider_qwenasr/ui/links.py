@@ -12,22 +12,27 @@ from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 
-from airflow_provider_qwenasr.ui.plugin import URL_PREFIX
+from airflow_provider_qwenasr.ui.routes import DOWNLOAD, TAB_ROUTE, TRANSCRIPT, URL_PREFIX, fill
 
-__all__ = ["app_path", "download_path", "transcript_path", "ui_base", "ui_task_tab", "with_query"]
-
-#: The UI route of the Transcript tab (``url_route`` of the external view).
-TAB_ROUTE = "qwen-asr-transcript"
+__all__ = [
+    "app_path",
+    "download_path",
+    "transcript_path",
+    "ui_base",
+    "ui_run",
+    "ui_task_tab",
+    "with_query",
+]
 
 
 def _seg(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-def app_path(request: Request, *segments: Any) -> str:
-    """Absolute path of a page of this app."""
+def app_path(request: Request, route: str, **params: Any) -> str:
+    """Absolute path of a page of this app: ``route`` (:mod:`.routes`) with ``params`` encoded in it."""
     root = str(request.scope.get("root_path", "")).rstrip("/")
-    return "/".join([root, *(_seg(s) for s in segments)])
+    return root + fill(route, **{name: _seg(value) for name, value in params.items()})
 
 
 def ui_base(request: Request) -> str:
@@ -44,14 +49,23 @@ def with_query(path: str, params: Mapping[str, Any]) -> str:
 
 def transcript_path(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
     """Path of a task instance's transcript page (the tab's iframe)."""
-    return app_path(request, "ti", dag_id, run_id, task_id, map_index)
+    return app_path(request, TRANSCRIPT, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
 
 
 def download_path(
     request: Request, dag_id: str, run_id: str, task_id: str, map_index: int, index: int, fmt: str
 ) -> str:
     """Path of the download of one output."""
-    return app_path(request, "ti", dag_id, run_id, task_id, map_index, "files", index, fmt)
+    return app_path(
+        request,
+        DOWNLOAD,
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id=task_id,
+        map_index=map_index,
+        index=index,
+        fmt=fmt,
+    )
 
 
 def ui_task_tab(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:

@@ -1,11 +1,8 @@
 """The fetch operator's manifest as the UI sees it: recognising one, and choosing what may be served.
 
-A manifest is the XCom ``return_value`` of the fetch and one-shot operators::
-
-    {"asr_task_id", "status", "submit_time", "end_time", "usage_seconds", "output_conn_id",
-     "outputs": [uri, ...],
-     "files": [{"index", "status", "outputs": {fmt: uri}, "output_signatures": {fmt: hmac}, ...}],
-     "totals": {...}}
+A manifest is the XCom ``return_value`` of the fetch and one-shot operators; its schema, and the
+check of a value read back (:func:`check_manifest`, :func:`is_manifest`, re-exported here), live in
+:mod:`airflow_provider_qwenasr.results.manifest`, which the fetch builds its manifests with.
 
 The UI serves an output only when all of these hold, so neither a DAG author nor a user who may
 edit XComs can make the api-server read an object with its own credentials that the provider did
@@ -18,8 +15,8 @@ not write for that task instance:
   (``file://``) one has no host but ``localhost``, and its canonical path lies under
   ``[qwen_asr] ui_local_roots``. The path opened is that canonical path, never the raw URI.
 
-:func:`check_manifest` checks the shape the pages rely on, so a malformed manifest gets a 422 page
-naming the problem rather than a server error.
+:func:`check_manifest` checks every field against that schema, so a malformed manifest gets a 422
+page naming the problem rather than a server error.
 """
 
 from __future__ import annotations
@@ -33,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 from airflow.configuration import conf
 
 from airflow_provider_qwenasr.output_signing import OutputOwner, output_signature_valid
+from airflow_provider_qwenasr.results.manifest import ManifestInvalid, check_manifest, is_manifest
+from airflow_provider_qwenasr.results.read import READABLE_FORMATS
 
 __all__ = [
     "OUTPUT_MEDIA_TYPES",
@@ -61,66 +60,6 @@ class OutputRefused(LookupError):
 
 class _NoSuchOutput(OutputRefused):
     """The manifest names no such output (as opposed to naming one the UI refuses)."""
-
-
-class ManifestInvalid(ValueError):
-    """The XCom looks like a manifest but is not one the UI can show (the message says why)."""
-
-
-def _check_list(value: Any, where: str, item: type | tuple[type, ...]) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list) or not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
-        raise ManifestInvalid(f"{where} must be a list of {getattr(item, '__name__', 'values')}")
-
-
-def check_manifest(manifest: Mapping[str, Any]) -> None:
-    """Check the shape the pages rely on.
-
-    :raises ManifestInvalid: naming the first field that is wrong.
-    """
-    _check_list(manifest.get("outputs"), "outputs", str)
-    for name in ("output_conn_id", "status", "submit_time", "end_time"):
-        if manifest.get(name) is not None and not isinstance(manifest.get(name), str):
-            raise ManifestInvalid(f"{name} must be a string")
-    if manifest.get("totals") is not None and not isinstance(manifest.get("totals"), Mapping):
-        raise ManifestInvalid("totals must be an object")
-    for position, entry in enumerate(manifest.get("files") or []):
-        where = f"files[{position}]"
-        if not isinstance(entry, Mapping):
-            raise ManifestInvalid(f"{where} must be an object")
-        index = entry.get("index", position)
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise ManifestInvalid(f"{where}.index must be a non-negative integer")
-        for name in ("name", "status", "code", "message"):
-            if entry.get(name) is not None and not isinstance(entry.get(name), str):
-                raise ManifestInvalid(f"{where}.{name} must be a string")
-        for name in ("duration_ms", "characters", "sentence_count"):
-            value = entry.get(name)
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-                raise ManifestInvalid(f"{where}.{name} must be a number")
-        for name in ("languages", "emotions"):
-            _check_list(entry.get(name), f"{where}.{name}", str)
-        for name in ("outputs", "output_signatures"):
-            value = entry.get(name)
-            if value is not None and (
-                not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values())
-            ):
-                raise ManifestInvalid(f"{where}.{name} must map formats to strings")
-
-
-def is_manifest(value: Any) -> bool:
-    """Whether an XCom value looks like a transcription manifest.
-
-    It has ``asr_task_id`` and the ``files`` and ``outputs`` lists; the sensor's summary has the
-    first two but no ``outputs``, and is not a transcript.
-    """
-    return (
-        isinstance(value, Mapping)
-        and isinstance(value.get("asr_task_id"), str)
-        and isinstance(value.get("files"), list)
-        and isinstance(value.get("outputs"), list)
-    )
 
 
 def file_entry(manifest: Mapping[str, Any], index: int) -> Mapping[str, Any] | None:
@@ -204,7 +143,7 @@ def readable_output(manifest: Mapping[str, Any], owner: OutputOwner, index: int)
     :raises OutputRefused: neither may be served (why one that exists was refused, if one does).
     """
     reasons: list[OutputRefused] = []
-    for fmt in ("jsonl", "json"):
+    for fmt in READABLE_FORMATS:
         try:
             return fmt, output_uri(manifest, owner, index, fmt)
         except OutputRefused as exc:

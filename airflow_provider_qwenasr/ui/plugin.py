@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_provider_qwenasr.ui.routes import (
+    NAV_ROUTE,
+    TAB_ROUTE,
+    TRANSCRIPT,
+    TRANSCRIPTIONS,
+    URL_PREFIX,
+    fill,
+)
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["URL_PREFIX", "LazyApp", "QwenASRPlugin", "ui_enabled"]
-
-#: Where the app is mounted in the api-server.
-URL_PREFIX = "/qwen-asr"
 
 
 def ui_enabled() -> bool:
@@ -46,6 +52,7 @@ class LazyApp:
         if self._app is None:
             with self._lock:
                 if self._app is None:
+                    # Here, not at the top: importing the app costs every component FastAPI.
                     from airflow_provider_qwenasr.ui.app import create_app
 
                     self._app = create_app()
@@ -66,19 +73,20 @@ def _external_views() -> list[dict[str, Any]]:
     # {TASK_ID} and, for a mapped instance, {MAP_INDEX}; on an unmapped one the placeholder stays
     # as is, which the route reads as -1.
     prefix = URL_PREFIX.lstrip("/")
+    tab = fill(TRANSCRIPT, dag_id="{DAG_ID}", run_id="{RUN_ID}", task_id="{TASK_ID}", map_index="{MAP_INDEX}")
     return [
         {
             "name": "Transcript",
-            "href": f"{prefix}/ti/{{DAG_ID}}/{{RUN_ID}}/{{TASK_ID}}/{{MAP_INDEX}}",
+            "href": prefix + tab,
             "destination": "task_instance",
-            "url_route": "qwen-asr-transcript",
+            "url_route": TAB_ROUTE,
         },
         {
             "name": "Transcriptions",
-            "href": f"{prefix}/transcriptions",
+            "href": prefix + TRANSCRIPTIONS,
             "destination": "nav",
             "category": "browse",
-            "url_route": "qwen-asr-transcriptions",
+            "url_route": NAV_ROUTE,
         },
     ]
 

@@ -1,17 +1,20 @@
-"""Sentences streamed out of a transcript output, one pass per page: rows, lanes and timeline segments.
+"""Sentences of a transcript output as the pages show them, one pass per page: rows, lanes, timeline.
 
-The ``jsonl`` output (one sentence a line) is preferred; without it the original DashScope ``json``
-document is streamed with ``ijson`` (words skipped). Either way memory stays bounded whatever the
-transcript's length: a page keeps ``size`` rows, and each lane keeps at most :data:`MAX_SEGMENTS`
-timeline segments, merged at the picture's resolution.
+Sentences are read by the core parser (:mod:`airflow_provider_qwenasr.results.read`), so channels,
+times and fields are exactly those of the models and the fetch: the ``jsonl`` output (one sentence a
+line) is preferred; without it the original DashScope ``json`` document is streamed. Either way
+memory stays bounded whatever the transcript's length: a page keeps ``size`` rows, and each lane
+keeps at most :data:`MAX_SEGMENTS` timeline segments, merged at the picture's resolution.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_qwenasr.models import Sentence
 
 __all__ = [
     "MAX_SEGMENTS",
@@ -20,8 +23,6 @@ __all__ = [
     "SentenceRow",
     "TranscriptPage",
     "build_page",
-    "iter_json",
-    "iter_jsonl",
     "lane_key",
     "open_output",
     "read_sentences",
@@ -50,6 +51,20 @@ class SentenceRow:
     def lane(self) -> str:
         """The key of the lane (channel, or channel and speaker) this sentence belongs to."""
         return lane_key(self.channel_id, self.speaker_id)
+
+    @classmethod
+    def of(cls, channel_id: int, sentence: Sentence) -> SentenceRow:
+        """The row of one ``(channel_id, Sentence)`` pair of the core parser (an empty label is none)."""
+        return cls(
+            channel_id=channel_id,
+            sentence_id=sentence.sentence_id,
+            begin_time=sentence.begin_time,
+            end_time=sentence.end_time,
+            text=sentence.text,
+            language=sentence.language or None,
+            emotion=sentence.emotion or None,
+            speaker_id=sentence.speaker_id,
+        )
 
 
 def lane_key(channel_id: int, speaker_id: int | None) -> str:
@@ -109,71 +124,6 @@ class TranscriptPage:
         return len({lane.channel_id for lane in self.lanes}) > 1
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _opt_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def _row(record: dict[str, Any], channel_id: int) -> SentenceRow:
-    return SentenceRow(
-        channel_id=_int(record.get("channel_id", channel_id), channel_id),
-        sentence_id=_opt_int(record.get("sentence_id")),
-        begin_time=_int(record.get("begin_time")),
-        end_time=_int(record.get("end_time")),
-        text=str(record.get("text") or ""),
-        language=_opt_str(record.get("language")),
-        emotion=_opt_str(record.get("emotion")),
-        speaker_id=_opt_int(record.get("speaker_id")),
-    )
-
-
-def iter_jsonl(stream: IO[bytes]) -> Iterator[SentenceRow]:
-    """Sentences of a ``jsonl`` output. Binary lines: only ``\\n`` ends a record."""
-    for raw in stream:
-        if raw.strip():
-            record = json.loads(raw)
-            if isinstance(record, dict):
-                yield _row(record, 0)
-
-
-_TRANSCRIPT = "transcripts.item"
-_SENTENCE = "transcripts.item.sentences.item"
-_WORDS = "transcripts.item.sentences.item.words"
-
-
-def iter_json(stream: IO[bytes]) -> Iterator[SentenceRow]:
-    """Sentences of an original DashScope result document, streamed (``words`` never built)."""
-    import ijson
-
-    channel = -1
-    builder: Any = None
-    for prefix, event, value in ijson.parse(stream, use_float=True):
-        if builder is not None:
-            if prefix == _SENTENCE and event == "end_map":
-                builder.event(event, value)
-                yield _row(builder.value, channel)
-                builder = None
-            elif not (prefix.startswith(_WORDS) or (event == "map_key" and value == "words")):
-                builder.event(event, value)
-        elif prefix == _SENTENCE and event == "start_map":
-            builder = ijson.ObjectBuilder()
-            builder.event(event, value)
-        elif prefix == _TRANSCRIPT and event == "start_map":
-            channel += 1  # the transcript's position, until its channel_id says otherwise
-        elif prefix == f"{_TRANSCRIPT}.channel_id" and event == "number":
-            channel = int(value)
-
-
 def open_output(uri: str, conn_id: str | None) -> IO[bytes]:
     """Open an output for binary reading through Airflow's ObjectStoragePath."""
     from airflow.sdk import ObjectStoragePath
@@ -183,8 +133,14 @@ def open_output(uri: str, conn_id: str | None) -> IO[bytes]:
 
 
 def read_sentences(fmt: str, stream: IO[bytes]) -> Iterator[SentenceRow]:
-    """Sentences of an output in format ``fmt`` (``jsonl`` or ``json``)."""
-    return iter_jsonl(stream) if fmt == "jsonl" else iter_json(stream)
+    """Sentences of an output in format ``fmt`` (``jsonl`` or ``json``), read by the core parser.
+
+    :raises QwenASRResultError: for an output the core parser refuses.
+    """
+    from airflow_provider_qwenasr.results.read import iter_output
+
+    for channel_id, sentence in iter_output(fmt, stream, words=False):
+        yield SentenceRow.of(channel_id, sentence)
 
 
 class _LaneBuilder:

@@ -1,5 +1,9 @@
 """Reads from Airflow's metadata database (and task logs) for the pages; no writes, no DashScope calls.
 
+A failed try's error is the record the provider's operators push to XCom
+(:mod:`airflow_provider_qwenasr.failure_record`); only a try without one (a task that is not a
+provider operator, or a provider older than the record) has its error looked for in its log.
+
 Manifests are the ``return_value`` XComs that look like one (:func:`..manifest.is_manifest`); the
 listing narrows them in SQL with JSON paths (``value['asr_task_id']``), which SQLite, PostgreSQL
 and MySQL all evaluate, then checks each value's shape in Python. Presence is tested with
@@ -21,7 +25,9 @@ from airflow.models.xcom import XComModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from airflow_provider_qwenasr.ui.manifest import is_manifest
+from airflow_provider_qwenasr.exceptions import QwenASRError
+from airflow_provider_qwenasr.failure_record import FAILURE_XCOM_KEY
+from airflow_provider_qwenasr.results.manifest import is_manifest
 
 __all__ = [
     "Failure",
@@ -33,6 +39,7 @@ __all__ = [
     "list_manifests",
     "mapped_indexes",
     "parse_error_fields",
+    "recorded_error",
 ]
 
 #: How many of a failed try's log messages are scanned, from its end.
@@ -40,7 +47,6 @@ LOG_TAIL = 2000
 #: How many error lines a failure shows.
 ERROR_LINES = 12
 
-_KEYS = ("task_id", "http_status", "code", "message", "request_id")
 # ``asr_task_id`` is how errors label the DashScope id; logs of older versions say ``task_id``.
 _FIELD = re.compile(
     r"\b(?:asr_)?(?P<key>task_id|http_status|code|message|request_id)=(?P<value>.*?)"
@@ -69,6 +75,8 @@ class Failure:
     fields: dict[str, str] = field(default_factory=dict)
     log_lines: list[str] = field(default_factory=list)
     log_available: bool = False
+    #: Whether the error came from the try's XCom record (else from its log, or nowhere).
+    recorded: bool = False
 
 
 def find_task_instance(
@@ -228,15 +236,69 @@ def _error_texts(message: Any) -> list[str]:
     return texts
 
 
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def recorded_error(session: Session, ti: TaskInstance) -> Failure | None:
+    """The error the task's latest try recorded in XCom (``qwen_asr_error``), or None if it has none.
+
+    The record is an XCom, which a user allowed to edit XComs can rewrite: every value is taken as
+    text, and the page escapes it. A record of another try (it names its ``try_number``) is ignored.
+    """
+    row = session.scalar(
+        select(XComModel).where(
+            XComModel.dag_id == ti.dag_id,
+            XComModel.run_id == ti.run_id,
+            XComModel.task_id == ti.task_id,
+            XComModel.map_index == ti.map_index,
+            XComModel.key == FAILURE_XCOM_KEY,
+        )
+    )
+    value = _value(row) if row is not None else None
+    if not isinstance(value, Mapping) or value.get("try_number") not in (None, ti.try_number):
+        return None
+    status = value.get("http_status")
+    # Rendered by the error class itself, so the text is the one the log shows.
+    error = QwenASRError(
+        str(value.get("message") or "The task failed"),
+        task_id=_text(value.get("task_id")),
+        code=_text(value.get("code")),
+        service_message=_text(value.get("service_message")),
+        request_id=_text(value.get("request_id")),
+        http_status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        hint=_text(value.get("hint")),
+    )
+    fields = {
+        "task_id": error.task_id,
+        "http_status": None if error.http_status is None else str(error.http_status),
+        "code": error.code,
+        "message": error.service_message,
+        "request_id": error.request_id,
+    }
+    return Failure(
+        asr_task_id=error.task_id,
+        error=f"{_text(value.get('error')) or 'QwenASRError'}: {error}",
+        fields={key: text for key, text in fields.items() if text},
+        recorded=True,
+    )
+
+
 def failure_details(session: Session, ti: TaskInstance, *, read_logs: bool) -> Failure:
     """The DashScope task id (rendered ``asr_task_id``) and the error of the task's latest try.
 
-    The error comes from the try's log when ``read_logs`` (the user may read logs) and the log is
-    reachable: the last exception, preferring a ``QwenASR*`` one, and the last error lines.
+    The error is shown only when ``read_logs`` (the user may read the task's logs, where the same
+    error is). It is the try's XCom record (:func:`recorded_error`) when there is one; else it comes
+    from the try's log, when the log is reachable: the last exception, preferring a ``QwenASR*``
+    one, and the last error lines.
     """
     failure = Failure(asr_task_id=_rendered_asr_task_id(session, ti))
     if not read_logs or not ti.try_number:
         return failure
+    recorded = recorded_error(session, ti)
+    if recorded is not None:
+        recorded.asr_task_id = failure.asr_task_id or recorded.asr_task_id
+        return recorded
     try:
         messages = list(_messages(ti))
     except Exception:  # a log we cannot reach must not break the page

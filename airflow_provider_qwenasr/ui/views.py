@@ -23,7 +23,7 @@ from airflow_provider_qwenasr.ui.sentences import build_page, open_output, read_
 from airflow_provider_qwenasr.ui.store import ManifestRow
 from airflow_provider_qwenasr.ui.timeline import clock, render_timeline
 
-__all__ = ["FileTab", "list_row", "task_timeline", "transcript_context"]
+__all__ = ["FileTab", "duration", "list_row", "task_timeline", "transcript_context", "when"]
 
 #: Download links, in this order.
 DOWNLOAD_ORDER = ("txt", "srt", "vtt", "json", "jsonl")

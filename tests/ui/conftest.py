@@ -107,7 +107,7 @@ def ui_app(ui_data: UiData, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     plugins = tmp_path_factory.mktemp("plugins")
     mp = pytest.MonkeyPatch()
     mp.setenv("AIRFLOW__CORE__AUTH_MANAGER", "tests.ui.auth.RestrictedAuthManager")
-    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:viewer,outsider:viewer")
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:viewer,outsider:viewer,nologs:viewer")
     mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", JWT_SECRET)
     mp.setenv("AIRFLOW__QWEN_ASR__UI_LOCAL_ROOTS", str(ui_data.out))
     mp.setenv("AIRFLOW__QWEN_ASR__UI_SIGNING_KEY", SIGNING_KEY)
@@ -124,12 +124,13 @@ def ui_app(ui_data: UiData, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="session")
 def tokens(ui_app: Any) -> dict[str, str]:
-    """JWTs from the app's auth manager: ``viewer``, ``outsider`` (no ui_private), ``nobody`` (no role)."""
+    """JWTs from the app's auth manager: ``viewer``, ``outsider`` (no ui_private), ``nologs`` (no task
+    logs), ``nobody`` (no role)."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
     manager = get_auth_manager()
-    users = {"viewer": "viewer", "outsider": "viewer", "nobody": None}
+    users = {"viewer": "viewer", "outsider": "viewer", "nologs": "viewer", "nobody": None}
     return {
         name: manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role))
         for name, role in users.items()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_qwenasr.ui.manifest import OutputRefused, is_manifest, output_uri, readable_output
-from airflow_provider_qwenasr.ui.sentences import MAX_SEGMENTS, SentenceRow, build_page, iter_json, iter_jsonl
+from airflow_provider_qwenasr.ui.sentences import MAX_SEGMENTS, SentenceRow, build_page, read_sentences
 from airflow_provider_qwenasr.ui.store import parse_error_fields
 from airflow_provider_qwenasr.ui.timeline import clock, color_for, render_timeline
 
@@ -46,9 +46,9 @@ DOC = {
 }
 
 
-def test_iter_json_streams_sentences_with_their_channel() -> None:
+def test_json_output_streams_sentences_with_their_channel() -> None:
     """The original document's sentences come out with channel ids and without words."""
-    rows = list(iter_json(io.BytesIO(json.dumps(DOC).encode())))
+    rows = list(read_sentences("json", io.BytesIO(json.dumps(DOC).encode())))
     assert [(r.channel_id, r.text, r.speaker_id, r.emotion) for r in rows] == [
         (1, "one", 0, None),
         (1, "two", 1, None),
@@ -58,11 +58,14 @@ def test_iter_json_streams_sentences_with_their_channel() -> None:
     assert rows[2].lane == "c2"
 
 
-def test_iter_jsonl_splits_on_newline_only() -> None:
+def test_jsonl_output_splits_on_newline_only() -> None:
     """U+2028 inside a text (escaped by the writer, or raw) never splits a record."""
-    lines = [{"channel_id": 0, "begin_time": 0, "end_time": 1, "text": "a\u2028b"}, {"text": "c"}]
+    lines = [
+        {"channel_id": 0, "begin_time": 0, "end_time": 1, "text": "a\u2028b"},
+        {"begin_time": 2, "end_time": 3, "text": "c"},
+    ]
     raw = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
-    assert [r.text for r in iter_jsonl(io.BytesIO(raw))] == ["a\u2028b", "c"]
+    assert [r.text for r in read_sentences("jsonl", io.BytesIO(raw))] == ["a\u2028b", "c"]
 
 
 def _many(count: int) -> Iterator[SentenceRow]:

@@ -15,6 +15,8 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, BaseOperator, task
 
+from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+
 XSS = '<script>alert("xss")</script> & "quoted" <b>bold</b>'
 BIG_SENTENCES = 10_000
 
@@ -238,6 +240,44 @@ class FailingFetchOperator(BaseOperator):
         )
 
 
+#: The signature of the result link in :class:`LeakyFetchOperator`'s failure: no page or XCom may show it.
+LEAKED_SIGNATURE = "ZmFrZS1zaWduYXR1cmUtb2YtYS1yZXN1bHQ"
+LEAKED_KEY_ID = "LTAI5tFakeAccessKeyId"
+SIGNED_RESULT_URL = (
+    "https://dashscope-result.oss-cn-beijing.aliyuncs.com/r/dash-leaky-0012.json"
+    f"?Expires=1735787045&OSSAccessKeyId={LEAKED_KEY_ID}&Signature={LEAKED_SIGNATURE}"
+)
+
+
+class _LeakyHook:
+    """A hook whose query fails with an error that quotes the signed result URL (an attacker's case)."""
+
+    def get_task(self, asr_task_id: str) -> Any:
+        from airflow_provider_qwenasr.exceptions import QwenASRResultError
+
+        raise QwenASRResultError(
+            f"The result link {SIGNED_RESULT_URL} has expired",
+            task_id=asr_task_id,
+            code="AccessDenied",
+            service_message=f"Request has expired: {SIGNED_RESULT_URL}; Signature={LEAKED_SIGNATURE}",
+            request_id="req-leaky-1",
+            http_status=403,
+            hint=f"Fetch again within 24 h (was {SIGNED_RESULT_URL})",
+        )
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+class LeakyFetchOperator(FetchTranscriptionOperator):
+    """The provider's fetch operator (its execute records the failure); only its hook is a stand-in."""
+
+    @property
+    def hook(self) -> Any:
+        """A hook whose query fails quoting the signed result URL."""
+        return _LeakyHook()
+
+
 with DAG("ui_fixture", schedule=None, start_date=datetime.datetime(2024, 1, 1), catchup=False):
     for fn in (
         meeting,
@@ -253,6 +293,7 @@ with DAG("ui_fixture", schedule=None, start_date=datetime.datetime(2024, 1, 1), 
     ):
         PythonOperator(task_id=fn.__name__, python_callable=fn)
     FailingFetchOperator(task_id="failing", asr_task_id="{{ 'dash-' ~ 'failing-0006' }}", retries=0)
+    LeakyFetchOperator(task_id="recorded_failure", asr_task_id="dash-leaky-0012", retries=0)
 
     @task
     def mapped(name: str) -> dict[str, Any]:
