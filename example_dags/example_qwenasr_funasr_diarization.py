@@ -9,7 +9,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from airflow_provider_qwenasr.operators.qwen_asr import (
-    FetchTranscriptionOperator,
+    QwenASRFetchTranscriptionOperator,
     QwenASRSubmitTranscriptionOperator,
 )
 
@@ -36,7 +36,7 @@ with DAG(
         deferrable=True,
         poll_interval=2,
     )
-    fetch = FetchTranscriptionOperator(
+    fetch = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=submit.output,
         output_path="{{ var.value.get('qwenasr_output_path', 'file:///tmp/qwenasr') }}/interviews",

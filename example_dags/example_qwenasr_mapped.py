@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from airflow_provider_qwenasr.operators.qwen_asr import (
-    FetchTranscriptionOperator,
+    QwenASRFetchTranscriptionOperator,
     QwenASRSubmitTranscriptionOperator,
 )
 from airflow_provider_qwenasr.sensors.qwen_asr import QwenASRTaskSensor
@@ -39,7 +39,7 @@ with DAG(
         task_id="wait", deferrable=True, poke_interval=2, max_poll_interval=30
     ).expand(asr_task_id=submit.output)
 
-    fetch = FetchTranscriptionOperator.partial(
+    fetch = QwenASRFetchTranscriptionOperator.partial(
         task_id="fetch",
         output_path="{{ var.value.get('qwenasr_output_path', 'file:///tmp/qwenasr') }}/calls",
         output_formats=["txt", "jsonl"],

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from airflow_provider_qwenasr.operators.qwen_asr import (
-    FetchTranscriptionOperator,
+    QwenASRFetchTranscriptionOperator,
     QwenASRSubmitTranscriptionOperator,
 )
 from airflow_provider_qwenasr.sensors.qwen_asr import QwenASRTaskSensor
@@ -51,7 +51,7 @@ with DAG(
     # [END howto_sensor_qwenasr_task]
 
     # [START howto_operator_qwenasr_fetch]
-    fetch = FetchTranscriptionOperator(
+    fetch = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=submit.output,
         output_path=OUTPUT_PATH,

@@ -1,4 +1,4 @@
-"""One box in the graph: ``QwenASRTranscribeOperator`` submits, waits (deferred) and fetches,
+"""One box in the graph: ``QwenASRTranscribeOperator`` submits, waits (deferred here) and fetches,
 and a TaskFlow function uses the text it returns."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ with DAG(
         output_formats=["json", "srt"],
         xcom_output="text",
         poll_interval=2,
+        deferrable=True,  # the default is [operators] default_deferrable
     )
     # [END howto_operator_qwenasr_transcribe]
 

@@ -1,13 +1,17 @@
-"""``FetchTranscriptionOperator``: a finished task's transcript into XCom and object storage."""
+"""``QwenASRFetchTranscriptionOperator``: a finished task's transcript into XCom and object storage."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import BaseOperator
 
 from airflow_provider_qwenasr.failure_record import records_failure
+from airflow_provider_qwenasr.hooks.base import HookBase
 from airflow_provider_qwenasr.results.fetch import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_XCOM_BYTES,
@@ -23,13 +27,14 @@ if TYPE_CHECKING:
 __all__ = [
     "FetchOptions",
     "FetchTranscriptionOperator",
+    "QwenASRFetchTranscriptionOperator",
     "attach_outlet_events",
     "check_fetch_options",
     "fetch_outputs",
 ]
 
 
-class FetchTranscriptionOperator(BaseOperator):
+class QwenASRFetchTranscriptionOperator(BaseOperator):
     """Fetch the results of a finished DashScope transcription task and write them where they are used.
 
     The task is queried again for a fresh signed result URL (the URL itself never travels through
@@ -61,14 +66,23 @@ class FetchTranscriptionOperator(BaseOperator):
     :param hook_params: extra keyword arguments for :class:`QwenASRHook` (``max_retries``, ``timeout``…).
     """
 
-    template_fields: Sequence[str] = ("asr_task_id", "output_path", "output_formats", "output_conn_id")
+    template_fields: Sequence[str] = (
+        "asr_task_id",
+        "qwen_asr_conn_id",
+        "output_path",
+        "output_formats",
+        "output_conn_id",
+        "xcom_output",
+        "format_options",
+    )
+    template_fields_renderers = {"format_options": "json"}
     ui_color = "#e8f4ff"
 
     def __init__(
         self,
         *,
         asr_task_id: str,
-        qwen_asr_conn_id: str = "qwen_asr_default",
+        qwen_asr_conn_id: str = HookBase.default_conn_name,
         output_path: str | None = None,
         output_conn_id: str | None = None,
         output_formats: Sequence[str] | str = DEFAULT_OUTPUT_FORMATS,
@@ -93,9 +107,9 @@ class FetchTranscriptionOperator(BaseOperator):
         self.format_options = format_options
         self.hook_params = dict(hook_params or {})
 
-    @property
+    @cached_property
     def hook(self) -> QwenASRHook:
-        """A new hook on ``qwen_asr_conn_id`` (one per call: hooks hold a session per run)."""
+        """The sync hook on ``qwen_asr_conn_id``, created on first use (not at DAG parse time)."""
         from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
         return QwenASRHook(self.qwen_asr_conn_id, **self.hook_params)
@@ -113,6 +127,19 @@ class FetchTranscriptionOperator(BaseOperator):
             return fetch_outputs(self, hook, hook.get_task(asr_task_id), context)
         finally:
             hook.close()
+
+
+class FetchTranscriptionOperator(QwenASRFetchTranscriptionOperator):
+    """Deprecated: the old name of :class:`QwenASRFetchTranscriptionOperator` (the same operator)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        warnings.warn(
+            "FetchTranscriptionOperator is deprecated: use QwenASRFetchTranscriptionOperator "
+            "(the same operator, with the prefix the provider's other operators carry)",
+            AirflowProviderDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(**kwargs)
 
 
 class FetchOptions(Protocol):

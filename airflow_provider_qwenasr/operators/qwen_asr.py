@@ -6,12 +6,16 @@ is the public import path: ``from airflow_provider_qwenasr.operators.qwen_asr im
 
 from __future__ import annotations
 
-from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+from airflow_provider_qwenasr.operators.fetch import (
+    FetchTranscriptionOperator,
+    QwenASRFetchTranscriptionOperator,
+)
 from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
 from airflow_provider_qwenasr.operators.transcribe import QwenASRTranscribeOperator
 
 __all__ = [
     "FetchTranscriptionOperator",
+    "QwenASRFetchTranscriptionOperator",
     "QwenASRSubmitTranscriptionOperator",
     "QwenASRTranscribeOperator",
 ]

@@ -14,6 +14,7 @@ from airflow_provider_qwenasr._compat import AirflowFailException, AirflowTaskTi
 from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE, TerminationReason
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -31,7 +32,6 @@ STATE_KEY = "qwen_asr_task_id"
 ATTEMPT_KEY = "qwen_asr_submit_attempt"
 #: How long the stored id is kept: past DashScope's 24 h retention, a stored id is useless anyway.
 STATE_RETENTION = timedelta(days=2)
-DEFERRAL_GRACE = timedelta(minutes=2)
 
 
 class QwenASRSubmitTranscriptionOperator(BaseOperator):
@@ -72,8 +72,17 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     Returns (XCom) the DashScope task id, for the sensor's and the fetch operator's ``asr_task_id``.
     """
 
-    template_fields: Sequence[str] = ("model", "file_url", "file_urls", "audio_path", "parameters")
-    template_fields_renderers = {"parameters": "json"}
+    template_fields: Sequence[str] = (
+        "model",
+        "file_url",
+        "file_urls",
+        "audio_path",
+        "audio_conn_id",
+        "parameters",
+        "asr_resources",
+        "qwen_asr_conn_id",
+    )
+    template_fields_renderers = {"parameters": "json", "asr_resources": "json"}
     ui_color = "#ffd8a8"
 
     def __init__(
@@ -299,11 +308,12 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     @records_failure
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: the task's id on success, else the failure it reports."""
-        from airflow_provider_qwenasr.waiting import cancel_quietly, error_from_event
+        from airflow_provider_qwenasr.outcomes import error_from_event
+        from airflow_provider_qwenasr.waiting import cancel_quietly
 
         error = error_from_event(event, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
-            if event and event.get("status") == "timeout" and error.task_id:
+            if event and event.get("status") == TerminationReason.TIMEOUT.value and error.task_id:
                 cancel_quietly(self.hook, error.task_id, self.log)
             raise error
         assert event is not None
@@ -315,7 +325,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
 
     def on_task_done(self, context: Context, task: AsrTask) -> Any:
         """Handle a task that ended while this worker watched: raise its failure or succeed."""
-        from airflow_provider_qwenasr.waiting import outcome_error
+        from airflow_provider_qwenasr.outcomes import outcome_error
 
         error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
         if error is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_qwenasr._compat import default_deferrable
+from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
 from airflow_provider_qwenasr.results.fetch import (
@@ -27,10 +29,12 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
     For users who want one box in the graph. It has the submit operator's arguments and guarantees
     (exactly-once submit through ``task_state_store``, cancel on timeout, ``audio_path``) and the
     fetch operator's outputs (``output_path``, ``output_formats``, ``xcom_output``…), and returns
-    the same manifest as :class:`~airflow_provider_qwenasr.operators.fetch.FetchTranscriptionOperator`.
+    the same manifest as :class:`~airflow_provider_qwenasr.operators.fetch.QwenASRFetchTranscriptionOperator`.
 
-    Unlike the submit operator it waits for completion always, and defers by default: the wait
-    holds no worker slot. Pass ``deferrable=False`` to wait in the worker.
+    Unlike the submit operator it always waits for completion (``wait_for_completion=False`` is
+    refused: use the submit operator to submit without waiting). The wait defers to the triggerer
+    (holding no worker slot) when ``deferrable``, whose default is ``[operators]
+    default_deferrable``, as for every deferrable operator; else it waits in the worker.
 
     :param output_path: where to write the outputs (templated ``ObjectStoragePath`` URI); ``None``
         writes nothing and returns the manifest only.
@@ -47,7 +51,13 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
         "output_path",
         "output_conn_id",
         "output_formats",
+        "xcom_output",
+        "format_options",
     )
+    template_fields_renderers = {
+        **QwenASRSubmitTranscriptionOperator.template_fields_renderers,
+        "format_options": "json",
+    }
     ui_color = "#b2f2bb"
     needs_task_on_success = True
 
@@ -61,10 +71,16 @@ class QwenASRTranscribeOperator(QwenASRSubmitTranscriptionOperator):
         max_xcom_bytes: int = DEFAULT_MAX_XCOM_BYTES,
         max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
         format_options: Mapping[str, Mapping[str, Any]] | None = None,
-        deferrable: bool = True,
+        deferrable: bool = default_deferrable(),
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("wait_for_completion", None)
+        if not kwargs.pop("wait_for_completion", True):
+            raise QwenASRInputError(
+                "QwenASRTranscribeOperator always waits for the transcription: wait_for_completion=False "
+                "cannot hold",
+                hint="Drop wait_for_completion, or use QwenASRSubmitTranscriptionOperator to submit "
+                "without waiting (then QwenASRTaskSensor and QwenASRFetchTranscriptionOperator)",
+            )
         super().__init__(wait_for_completion=True, deferrable=deferrable, **kwargs)
         self.output_path = output_path
         self.output_conn_id = output_conn_id

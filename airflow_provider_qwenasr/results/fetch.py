@@ -1,6 +1,6 @@
 """Fetch a finished task's results: download, check, render, write, and describe them in a manifest.
 
-:func:`fetch_transcription_outputs` is the one entry point; ``FetchTranscriptionOperator`` and the
+:func:`fetch_transcription_outputs` is the one entry point; ``QwenASRFetchTranscriptionOperator`` and the
 one-shot transcribe operator both call it. For each file of the task that succeeded it:
 
 1. downloads the result through the signed URL into a local temporary file (no Authorization header;

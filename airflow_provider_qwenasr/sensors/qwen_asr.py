@@ -13,6 +13,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_qwenasr._compat import AirflowFailException, AirflowSkipException, default_deferrable
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
     from airflow_provider_qwenasr.models import AsrTask
 
 __all__ = ["QwenASRTaskSensor"]
-
-#: Extra time Airflow's own deferral timeout allows past the trigger's deadline, so the trigger's
-#: ``timeout`` event (with the task's last status) normally arrives first.
-DEFERRAL_GRACE = timedelta(minutes=2)
 
 
 class QwenASRTaskSensor(BaseSensorOperator):
@@ -54,7 +51,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
     per-file ``files`` statuses, never a signed URL.
     """
 
-    template_fields: Sequence[str] = ("asr_task_id",)
+    template_fields: Sequence[str] = ("asr_task_id", "qwen_asr_conn_id")
     ui_color = "#c6e2ff"
 
     def __init__(
@@ -140,7 +137,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
     @records_failure
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the summary, or raise the failure it reports."""
-        from airflow_provider_qwenasr.waiting import error_from_event
+        from airflow_provider_qwenasr.outcomes import error_from_event
 
         error = error_from_event(event, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
@@ -150,7 +147,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
         return dict(event["task"])
 
     def _finish(self, task: AsrTask) -> dict[str, Any]:
-        from airflow_provider_qwenasr.waiting import outcome_error
+        from airflow_provider_qwenasr.outcomes import outcome_error
 
         error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
         if error is not None:

@@ -1,4 +1,4 @@
-"""FetchTranscriptionOperator against the emulator over 127.0.0.1, writing to file://.
+"""QwenASRFetchTranscriptionOperator against the emulator over 127.0.0.1, writing to file://.
 
 Tasks finish by advancing the emulator's clock, never by sleeping; downloads retry with tiny delays.
 """
@@ -17,7 +17,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRTaskFailedError,
 )
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
-from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 from airflow_provider_qwenasr.results.parse import scan_result
 
 #: Fast retries: the tests check what happens, not how long it takes.
@@ -38,7 +38,7 @@ def submit(emulator: Any, model: str, urls: list[str], **parameters: Any) -> str
 
 def fetch(asr_task_id: str, **kwargs: Any) -> dict[str, Any]:
     """Run the operator's execute as a worker would, without a DAG."""
-    operator = FetchTranscriptionOperator(
+    operator = QwenASRFetchTranscriptionOperator(
         task_id="fetch", asr_task_id=asr_task_id, hook_params=HOOK_PARAMS, **kwargs
     )
     return operator.execute(context={})  # type: ignore[arg-type]
@@ -248,7 +248,7 @@ def test_asset_outlets_get_the_uris(emulator: Any, qwen_conn: str, tmp_path: Pat
 
     asr_task_id = submit(emulator, "qwen3-asr-flash-filetrans", [f"{AUDIO}/o.wav?audio_seconds=10"])
     asset, alias = Asset("transcripts"), AssetAlias("transcript-files")
-    operator = FetchTranscriptionOperator(
+    operator = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=asr_task_id,
         output_path=str(tmp_path),

@@ -1,4 +1,5 @@
-"""FetchTranscriptionOperator writing to s3:// on a local moto server (127.0.0.1) via an aws connection."""
+"""QwenASRFetchTranscriptionOperator writing to s3:// on a local moto server (127.0.0.1), through an aws
+connection."""
 
 from __future__ import annotations
 

@@ -133,9 +133,9 @@ async def test_trigger_reports_a_bad_task_id_as_an_error_event(
 def test_fetch_operator_refuses_a_bad_task_id(
     qwen_conn: str, emulator: EmulatorServer, task_id: object, tmp_path: Any
 ) -> None:
-    from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+    from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 
-    operator = FetchTranscriptionOperator(
+    operator = QwenASRFetchTranscriptionOperator(
         task_id="fetch", asr_task_id=task_id, qwen_asr_conn_id=qwen_conn, output_path=str(tmp_path)
     )  # type: ignore[arg-type]
     with pytest.raises(QwenASRInputError, match="asr_task_id"):
@@ -202,7 +202,7 @@ def unreachable_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_fetch_output_on_a_missing_connection_is_refused_first(
     qwen_conn: str, emulator: EmulatorServer, unreachable_s3: None
 ) -> None:
-    from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+    from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 
     hook = QwenASRHook(qwen_conn)
     task = hook.submit_transcription(QWEN3, file_url=AUDIO)
@@ -210,7 +210,7 @@ def test_fetch_output_on_a_missing_connection_is_refused_first(
     while not hook.get_task(task.task_id).is_terminal and time.monotonic() < deadline:
         time.sleep(0.05)
     emulator.backend.requests.clear()
-    operator = FetchTranscriptionOperator(
+    operator = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=task.task_id,
         qwen_asr_conn_id=qwen_conn,

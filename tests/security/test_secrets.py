@@ -313,7 +313,7 @@ async def test_trigger_kwargs_and_events_hold_no_secret(hook: QwenASRHook, secre
 def test_operator_xcom_values_hold_no_secret(
     hook: QwenASRHook, qwen_conn: str, tmp_path: Path, secret_scan: SecretScan
 ) -> None:
-    from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+    from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
     from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
     from airflow_provider_qwenasr.sensors.qwen_asr import QwenASRTaskSensor
 
@@ -327,7 +327,7 @@ def test_operator_xcom_values_hold_no_secret(
         task_id="wait", asr_task_id=task_id, qwen_asr_conn_id=qwen_conn, deferrable=False
     )
     sensed = sensor.poke({})  # type: ignore[arg-type]
-    fetch = FetchTranscriptionOperator(
+    fetch = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=task_id,
         qwen_asr_conn_id=qwen_conn,

@@ -158,10 +158,10 @@ def test_a_secret_airflow_masks_is_masked_in_the_record() -> None:
 def test_the_fetch_operator_records_its_failure() -> None:
     """A provider operator's execute records what it fails with (here: a bad id, before any query)."""
     from airflow_provider_qwenasr.exceptions import QwenASRInputError
-    from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+    from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 
     ti = FakeTI(try_number=1)
-    operator = FetchTranscriptionOperator(task_id="fetch", asr_task_id="not a task id!")
+    operator = QwenASRFetchTranscriptionOperator(task_id="fetch", asr_task_id="not a task id!")
     with pytest.raises(QwenASRInputError):
         operator.execute({"ti": ti})  # type: ignore[arg-type]
     [(key, value)] = ti.pushed

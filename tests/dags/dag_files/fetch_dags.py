@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, task
 
-from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 from airflow_provider_qwenasr.operators.submit import QwenASRSubmitTranscriptionOperator
 
 OUT = os.environ.get("QWENASR_TEST_OUT", "/tmp/qwenasr-fetch-out")
@@ -29,7 +29,7 @@ with DAG("qwenasr_fetch", schedule=None, start_date=datetime(2026, 1, 1), catchu
         deferrable=False,
         poll_interval=1,
     )
-    fetch = FetchTranscriptionOperator(
+    fetch = QwenASRFetchTranscriptionOperator(
         task_id="fetch",
         asr_task_id=submit.output,
         output_path="file://" + OUT + "/{{ dag.dag_id }}",

@@ -15,7 +15,7 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, BaseOperator, task
 
-from airflow_provider_qwenasr.operators.fetch import FetchTranscriptionOperator
+from airflow_provider_qwenasr.operators.fetch import QwenASRFetchTranscriptionOperator
 
 XSS = '<script>alert("xss")</script> & "quoted" <b>bold</b>'
 BIG_SENTENCES = 10_000
@@ -269,7 +269,7 @@ class _LeakyHook:
         """Nothing to close."""
 
 
-class LeakyFetchOperator(FetchTranscriptionOperator):
+class LeakyFetchOperator(QwenASRFetchTranscriptionOperator):
     """The provider's fetch operator (its execute records the failure); only its hook is a stand-in."""
 
     @property
