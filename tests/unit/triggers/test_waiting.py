@@ -15,7 +15,7 @@ from airflow_provider_qwenasr.models import AsrTask
 from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
 from airflow_provider_qwenasr.waiting import check_wait_options, error_from_event, outcome_error
 
-WIRE = Path(__file__).resolve().parents[3] / "shared" / "wire-examples"
+WIRE = Path(__file__).resolve().parents[4] / "shared" / "wire-examples"
 ANSWERS = [
     "query-qwen3-succeeded",
     "query-qwen3-failed",

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from airflow_provider_qwenasr.exceptions import QwenASRResultError
 from airflow_provider_qwenasr.formats import render, write_jsonl, write_srt, write_txt, write_vtt
 from airflow_provider_qwenasr.models import Transcription
-
-from .test_models_properties import damaged_documents, result_documents
+from tests.unit.models.test_models_properties import damaged_documents, result_documents
 
 SUBTITLE_OPTIONS = st.fixed_dictionaries(
     {},

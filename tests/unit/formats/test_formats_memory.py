@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from airflow_provider_qwenasr import _spool, formats
 from airflow_provider_qwenasr._spool import StartOrder, hold_first_channel
 from airflow_provider_qwenasr.models import Sentence, Transcription, Word
-
-from .test_models_properties import result_documents
+from tests.unit.models.test_models_properties import result_documents
 
 
 class TrackedSentence(Sentence):

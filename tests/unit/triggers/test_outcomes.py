@@ -28,7 +28,7 @@ from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
 from airflow_provider_qwenasr.triggers.qwen_asr import TerminationReason as ReExported
 from airflow_provider_qwenasr.waiting import PollSchedule
 
-WIRE = Path(__file__).resolve().parents[3] / "shared" / "wire-examples"
+WIRE = Path(__file__).resolve().parents[4] / "shared" / "wire-examples"
 
 
 def _wire(name: str) -> AsrTask:

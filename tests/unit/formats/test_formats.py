@@ -528,5 +528,5 @@ def test_renderers_accept_plain_pairs() -> None:
     ],
 )
 def test_docs_examples_are_what_the_renderers_write(name: str, fmt: str) -> None:
-    docs = (Path(__file__).parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parents[3] / "docs" / "formats.md").read_text(encoding="utf-8")
     assert render(fmt, example(name)).strip() in docs

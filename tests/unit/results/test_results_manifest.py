@@ -21,7 +21,7 @@ from airflow_provider_qwenasr.results.manifest import (
     is_manifest,
 )
 from airflow_provider_qwenasr.results.parse import ChannelStats, ResultStats
-from tests.unit.test_results_fetch import FakeHook, _example, _funasr_task, _signed
+from tests.unit.results.test_results_fetch import FakeHook, _example, _funasr_task, _signed
 
 
 def _fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
