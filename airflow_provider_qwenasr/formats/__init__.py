@@ -15,7 +15,7 @@ layout of each format is described in ``docs/formats.md``.
 # input type) and _WRITERS (the writer table, which results.fetch and the tests read and patch).
 from airflow_provider_qwenasr.formats._cues import FALLBACK_CUE_MS
 from airflow_provider_qwenasr.formats._dispatch import _WRITERS as _WRITERS
-from airflow_provider_qwenasr.formats._dispatch import FORMATS, check_format, render, write
+from airflow_provider_qwenasr.formats._dispatch import FORMATS, MEDIA_TYPES, check_format, render, write
 from airflow_provider_qwenasr.formats._entries import Pairs as Pairs
 from airflow_provider_qwenasr.formats._jsonl import write_jsonl
 from airflow_provider_qwenasr.formats._subtitles import write_srt, write_vtt
@@ -25,6 +25,7 @@ from airflow_provider_qwenasr.formats._txt import write_txt
 __all__ = [
     "FALLBACK_CUE_MS",
     "FORMATS",
+    "MEDIA_TYPES",
     "check_format",
     "render",
     "srt_timestamp",

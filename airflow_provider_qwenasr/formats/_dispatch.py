@@ -14,10 +14,19 @@ from airflow_provider_qwenasr.formats._subtitles import write_srt, write_vtt
 from airflow_provider_qwenasr.formats._txt import write_txt
 from airflow_provider_qwenasr.models import Transcription
 
-__all__ = ["FORMATS", "check_format", "render", "write"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "check_format", "render", "write"]
 
-#: Output formats a fetch can produce. ``json`` is the original document, written by the fetch itself.
-FORMATS = ("json", "txt", "srt", "vtt", "jsonl")
+#: Each output format a fetch can produce, with the media type it is served as. ``json`` is the
+#: original document, written by the fetch itself.
+MEDIA_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+#: The output format names, in the order the docs list them.
+FORMATS = tuple(MEDIA_TYPES)
 
 _WRITERS: dict[str, Callable[..., Any]] = dict(txt=write_txt, srt=write_srt, vtt=write_vtt, jsonl=write_jsonl)
 

@@ -164,10 +164,10 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         if not self.wait_for_completion:
             return task.task_id
         if task.is_terminal:
-            return self.on_task_done(context, task)
+            return self._raise_or_succeed(context, task)
         if self.deferrable:
             self._defer(task)
-        return self.on_task_done(context, self._wait_here(task))
+        return self._raise_or_succeed(context, self._wait_here(task))
 
     def submit_or_reattach(self, context: Context) -> AsrTask:
         """Return the task of an earlier try when it is still useful, else submit a new one.
@@ -323,7 +323,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     #: Subclasses that need the finished task (e.g. to fetch its result) set this.
     needs_task_on_success = False
 
-    def on_task_done(self, context: Context, task: AsrTask) -> Any:
+    def _raise_or_succeed(self, context: Context, task: AsrTask) -> Any:
         """Handle a task that ended while this worker watched: raise its failure or succeed."""
         from airflow_provider_qwenasr.outcomes import outcome_error
 

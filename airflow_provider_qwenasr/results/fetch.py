@@ -159,7 +159,7 @@ def fetch_transcription_outputs(
             code=failed[0].get("code"),
             service_message=failed[0].get("message"),
             failed_files=[dict(f) for f in failed],
-            hint=_kept(manifest["outputs"], "the files that succeeded")
+            hint=_outputs_kept_hint(manifest["outputs"], "the files that succeeded")
             + "; set allow_partial_failure=True to accept partial results",
         )
     if xcom_output != "manifest":
@@ -168,7 +168,7 @@ def fetch_transcription_outputs(
     return cast("dict[str, Any]", manifest)
 
 
-def _kept(outputs: list[str], of_what: str) -> str:
+def _outputs_kept_hint(outputs: list[str], of_what: str) -> str:
     if not outputs:
         return "No output was written"
     shown = ", ".join(outputs[:20]) + (f" and {len(outputs) - 20} more" if len(outputs) > 20 else "")
@@ -183,16 +183,18 @@ def _check_xcom_size(manifest: Manifest, task_id: str, xcom_output: str, limit: 
             f"The {what} of task {task_id} is over max_xcom_bytes ({limit:,} bytes), so it is not "
             "pushed to XCom",
             task_id=task_id,
-            hint=_kept(manifest["outputs"], "every file")
+            hint=_outputs_kept_hint(manifest["outputs"], "every file")
             + ". Read the written outputs downstream (xcom_output='manifest'), or raise max_xcom_bytes",
         )
 
 
-def _in_context(error: QwenASRError, task: AsrTask, where: str, written: list[str]) -> QwenASRError:
+def _with_task_and_outputs(
+    error: QwenASRError, task: AsrTask, where: str, written: list[str]
+) -> QwenASRError:
     """The same error, naming the task and the file, and the outputs already written."""
     hint = error.hint or ""
     if written:
-        kept = _kept(written, "the files before it")
+        kept = _outputs_kept_hint(written, "the files before it")
         hint = f"{hint}. {kept}" if hint else kept
     kwargs: dict[str, Any] = {
         "task_id": task.task_id,
@@ -253,7 +255,7 @@ class _Fetch:
                 try:
                     records.append(self.fetch_file(index, file, names, root, Path(scratch)))
                 except QwenASRError as error:
-                    raise _in_context(error, task, where, self.written) from error
+                    raise _with_task_and_outputs(error, task, where, self.written) from error
         return build_manifest(
             task,
             records,

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from airflow.configuration import conf
 
+from airflow_provider_qwenasr.formats import MEDIA_TYPES
 from airflow_provider_qwenasr.output_signing import OutputOwner, output_signature_valid
 from airflow_provider_qwenasr.results.manifest import ManifestInvalid, check_manifest, is_manifest
 from airflow_provider_qwenasr.results.read import READABLE_FORMATS
@@ -44,14 +45,8 @@ __all__ = [
     "readable_output",
 ]
 
-#: Media types of the formats the fetch operator writes.
-OUTPUT_MEDIA_TYPES: dict[str, str] = {
-    "json": "application/json",
-    "jsonl": "application/x-ndjson; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "vtt": "text/vtt; charset=utf-8",
-}
+#: Media types of the formats the fetch operator writes (their one home is :mod:`..formats`).
+OUTPUT_MEDIA_TYPES = MEDIA_TYPES
 
 
 class OutputRefused(LookupError):
