@@ -31,7 +31,7 @@ with DAG(
         task_id="submit",
         model="fun-asr",
         file_urls=INTERVIEWS,
-        parameters={"diarization_enabled": True, "speaker_count": 2, "language_hints": ["en", "zh"]},
+        parameters={"diarization_enabled": True, "speaker_count": 2, "language_hints": ["en"]},
         wait_for_completion=True,
         deferrable=True,
         poll_interval=2,
@@ -46,7 +46,7 @@ with DAG(
     # [END howto_qwenasr_funasr_diarization]
 
     @task
-    def speakers(manifest: dict[str, Any]) -> dict[str, list[int]]:
+    def speakers(manifest: dict[str, Any]) -> dict[str, list[int | str]]:
         """Which speakers each interview has, and which files failed."""
         found = {f["name"]: f["speakers"] for f in manifest["files"] if f["status"] == "SUCCEEDED"}
         failed = [f["file_url"] for f in manifest["files"] if f["status"] != "SUCCEEDED"]

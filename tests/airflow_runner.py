@@ -109,11 +109,16 @@ class AirflowHome:
         return target
 
     def dags_test(
-        self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 300
+        self,
+        dag_id: str,
+        *,
+        env: dict[str, str] | None = None,
+        conf: dict[str, object] | None = None,
+        timeout: float = 300,
     ) -> DagsTestResult:
-        """Run ``airflow dags test DAG_ID`` and return its combined output."""
+        """Run ``airflow dags test DAG_ID`` (with ``conf`` as the run's conf) and return its output."""
         result = subprocess.run(
-            [AIRFLOW, "dags", "test", dag_id],
+            [AIRFLOW, "dags", "test", dag_id, *(["--conf", json.dumps(conf)] if conf is not None else [])],
             env={**self.env, **(env or {})},
             capture_output=True,
             text=True,

@@ -8,12 +8,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.emulator import EmulatorServer
+    from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 
 # Fails the session if the test API key or a signed URL's signature shows up in any log or output.
 pytest_plugins = ["tests.security.secret_scan"]
@@ -119,3 +120,22 @@ def s3_server() -> Iterator[S3Server]:
         os.environ.pop(variable, None)
         server.stop()
         access_log.setLevel(access_level)
+
+
+#: Retry options for hooks in tests: quick backoff, short timeouts, a few retries.
+FAST_RETRIES: dict[str, Any] = {
+    "max_retries": 4,
+    "retry_base_delay": 0.01,
+    "retry_max_delay": 0.05,
+    "timeout": (2.0, 5.0),
+}
+
+
+@pytest.fixture
+def fast_hook(qwen_conn: str) -> Iterator[QwenASRHook]:
+    """A sync hook on the emulator's connection with :data:`FAST_RETRIES`, closed after the test."""
+    from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+
+    hook = QwenASRHook(qwen_conn, **FAST_RETRIES)
+    yield hook
+    hook.close()

@@ -83,7 +83,7 @@ def error_from_response(
         "service_message": message,
         "request_id": request_id,
         "http_status": status,
-        "hint": _HINTS.get(code or "") or _default_hint(status),
+        "hint": _hint(code, status, endpoint),
     }
     if status == 429:
         retry_after = parse_retry_after(header(headers, "retry-after"))
@@ -93,6 +93,20 @@ def error_from_response(
     if status in _AUTH_STATUSES:
         return QwenASRAuthError(what, **kwargs)
     return QwenASRApiError(what, **kwargs)
+
+
+#: Endpoints whose 429 is another quota than the query budget's (``query_qps`` does not pace them).
+_OWN_QUOTA_HINTS = {
+    "submit": "Over the account's submit quota for this model; fewer submits at once (an Airflow pool) "
+    "keeps under it",
+    "customization": "Over the account's quota for hot-word table calls; retry later",
+}
+
+
+def _hint(code: str | None, status: int, endpoint: str) -> str | None:
+    if code == "Throttling.RateQuota" and endpoint in _OWN_QUOTA_HINTS:
+        return _OWN_QUOTA_HINTS[endpoint]
+    return _HINTS.get(code or "") or _default_hint(status)
 
 
 def _default_hint(status: int) -> str | None:

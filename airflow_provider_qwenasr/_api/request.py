@@ -17,7 +17,8 @@ __all__ = ["ApiRequest", "list_params"]
 class ApiRequest:
     """One HTTP request to DashScope, ready for requests or httpx."""
 
-    #: What the call is, for logs, errors and the rate budget: submit, query, cancel, list, upload_policy.
+    #: What the call is, for logs, errors and the rate budget: submit, query, cancel, list, customization,
+    #: upload_policy.
     endpoint: str
     method: str
     url: str
@@ -84,6 +85,11 @@ class ApiRequest:
     def list_tasks(cls, settings: ApiSettings, params: Mapping[str, str]) -> ApiRequest:
         """``GET /tasks?…`` with the given filters."""
         return cls.build(settings, "list", "GET", "tasks", params=params)
+
+    @classmethod
+    def customization(cls, settings: ApiSettings, body: Mapping[str, Any]) -> ApiRequest:
+        """``POST /services/audio/asr/customization`` (hot-word tables; no async header)."""
+        return cls.build(settings, "customization", "POST", "services/audio/asr/customization", json=body)
 
     @classmethod
     def upload_policy(cls, settings: ApiSettings, model: str) -> ApiRequest:

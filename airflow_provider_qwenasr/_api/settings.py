@@ -15,6 +15,7 @@ __all__ = [
     "SERVICE_TZ",
     "ApiSettings",
     "normalize_base_url",
+    "region_of",
 ]
 
 DEFAULT_BASE_URLS = {
@@ -25,6 +26,14 @@ DEFAULT_BASE_URLS = {
 DEFAULT_QUERY_QPS = 15.0
 #: The zone of the service's clock: task times and list filters are Beijing time (UTC+8).
 SERVICE_TZ = timezone(timedelta(hours=8))
+
+
+def region_of(base_url: str, region: str | None) -> str:
+    """The region of a connection: ``region`` when set, else ``intl`` for a Singapore host, else ``cn``."""
+    if region:
+        return region.strip().lower()
+    host = urlsplit(base_url).netloc.lower()
+    return "intl" if "dashscope-intl." in host or ".ap-southeast-1." in host else "cn"
 
 
 def normalize_base_url(host: str | None, *, region: str | None = None, port: int | None = None) -> str:
@@ -76,6 +85,8 @@ class ApiSettings:
     expected_processes: int = 1
     #: ``extra.read_timeout``: seconds to wait for an answer; None for the hook's default.
     read_timeout: float | None = None
+    #: ``cn`` (Beijing) or ``intl`` (Singapore): ``extra.region``, else told from the base URL.
+    region: str = "cn"
 
     @property
     def host(self) -> str:
@@ -87,6 +98,13 @@ class ApiSettings:
     def key_fingerprint(self) -> str:
         """A short, one-way fingerprint of the API key (for sharing a budget without holding the key)."""
         return hashlib.sha256(self.api_key.encode()).hexdigest()[:16]
+
+    def submit_ceiling(self, submits_per_minute: float) -> float:
+        """Submits per second this process may send under a quota of ``submits_per_minute``.
+
+        Nine tenths of the quota, shared by ``expected_processes`` (as the query rate keeps to 15 of 20).
+        """
+        return 0.9 * submits_per_minute / 60 / max(1, self.expected_processes)
 
     @property
     def rate_ceiling(self) -> float:

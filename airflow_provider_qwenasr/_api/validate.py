@@ -5,39 +5,29 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from airflow_provider_qwenasr._api.catalog import ModelFamily, family_of, known_models, likely_family
+from airflow_provider_qwenasr._api.parameters import check_hot_words, check_parameters
 from airflow_provider_qwenasr.exceptions import QwenASRInputError, redact_url
 
 __all__ = [
     "KNOWN_MODELS",
     "MAX_FILES_PER_TASK",
+    "SubmitPlan",
     "build_submit_body",
     "model_family",
+    "plan_submit",
     "validate_file_url",
     "validate_task_id",
 ]
 
 #: Files per Fun-ASR task: older documentation allows 100; the service refuses more.
 MAX_FILES_PER_TASK = 100
-
-QWEN3_MODEL_PREFIXES = ("qwen3-asr", "qwen-asr")
-KNOWN_MODELS = frozenset(
-    {
-        "qwen3-asr-flash-filetrans",
-        "fun-asr",
-        "fun-asr-mtl",
-        "fun-asr-2025-11-07",
-        "fun-asr-2025-08-25",
-        "paraformer-v2",
-        "paraformer-v1",
-        "paraformer-8k-v2",
-        "paraformer-8k-v1",
-        "paraformer-mtl-v1",
-        "sensevoice-v1",
-    }
-)
+#: Every model the table holds (undated names; dated versions of them are known too).
+KNOWN_MODELS = frozenset(known_models())
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 #: What a template renders when the XCom it reads is empty (Python's, Jinja's and JSON's nothing).
 _NO_VALUE = frozenset({"none", "null", "undefined", "nan"})
@@ -96,35 +86,81 @@ def validate_file_url(url: object) -> str:
 
 
 def model_family(model: str) -> str:
-    """``"qwen3"`` for Qwen3-ASR filetrans models (one ``file_url``), ``"funasr"`` for the rest."""
-    return "qwen3" if model.lower().startswith(QWEN3_MODEL_PREFIXES) else "funasr"
+    """The key of ``model``'s family in the model table (``qwen3``, ``qwen-audio``, ``fun-asr``…).
+
+    A model the table lacks gets the family its name suggests (see
+    :func:`~airflow_provider_qwenasr._api.catalog.likely_family`).
+    """
+    return likely_family(model).key
 
 
-def build_submit_body(
+@dataclass(frozen=True)
+class SubmitPlan:
+    """A checked submit for one model, waiting for its audio URLs (see :func:`plan_submit`)."""
+
+    model: str
+    family: ModelFamily
+    parameters: Mapping[str, Any]
+    input_extras: Mapping[str, Any] = field(default_factory=dict)
+    resources: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def submits_per_minute(self) -> int | None:
+        """The account's documented submit quota for this model's family, if any."""
+        return self.family.submits_per_minute if family_of(self.model) else None
+
+    def body(self, *, file_url: str | None = None, file_urls: Sequence[str] | None = None) -> dict[str, Any]:
+        """The submit body with these audio URLs (checked: scheme, count, the family's input shape)."""
+        input_ = _audio_input(self.model, self.family, _urls(file_url, file_urls))
+        input_.update(self.input_extras)
+        body: dict[str, Any] = {"model": self.model, "input": input_, "parameters": dict(self.parameters)}
+        if self.resources:
+            body["resources"] = [dict(r) for r in self.resources]
+        return body
+
+
+def plan_submit(
     model: str,
     *,
-    file_url: str | None = None,
-    file_urls: Sequence[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
     resources: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Build and validate a submit body; nothing billed happens before this passes.
+    context: str | Sequence[Any] | None = None,
+    hot_words: Mapping[str, int] | None = None,
+    vocabulary_id: str | None = None,
+    region: str | None = None,
+) -> SubmitPlan:
+    """Check everything of a submit but its audio, from the model table; nothing is sent.
 
-    Qwen3 models take exactly one ``file_url``; Fun-ASR/Paraformer models take ``file_urls`` (a single
-    ``file_url`` is wrapped). Unknown model names pass through with a warning, since DashScope adds
-    models faster than this list.
+    The model's family (:mod:`~airflow_provider_qwenasr._api.catalog`) decides the input shape
+    (``file_url`` or ``file_urls``), how many files one task takes, which ``parameters`` it documents
+    (each checked, see :mod:`~airflow_provider_qwenasr._api.parameters`) and where the context and
+    hot words go. An unknown model passes through with one warning, shaped by its name.
 
-    :raises QwenASRInputError: for a missing model, no or too many files, bad URLs or parameters
-        that are not a dict.
+    :param context: text that helps recognition: Qwen3's ``parameters.text``, Qwen-Audio's
+        ``input.context`` (a string becomes a one-item list).
+    :param hot_words: instant hot words ``{word: weight}`` (Qwen-Audio's ``parameters.vocabulary``).
+    :param vocabulary_id: a hot-word table (``parameters.vocabulary_id``; Fun-ASR and Paraformer).
+    :param region: the connection's region (``cn`` or ``intl``), to refuse a model not served there.
+    :raises QwenASRInputError: for a missing model, or a parameter, context or hot word the model
+        does not take.
     """
     if not isinstance(model, str) or not model.strip():
         raise QwenASRInputError("model must be a non-empty string, e.g. 'qwen3-asr-flash-filetrans'")
     model = model.strip()
-    if model not in KNOWN_MODELS:
+    known = family_of(model)
+    family = known or likely_family(model)
+    if known is None:
+        near = family_of(model.lower())
         warnings.warn(
-            f"Model {model!r} is not one this provider knows; sending it as is",
+            f"Model {model!r} is not one this provider knows; sending it as is, shaped like {family.title}"
+            + (f" (model names are case-sensitive: did you mean {model.lower()!r}?)" if near else ""),
             UserWarning,
             stacklevel=3,
+        )
+    elif region is not None and region not in family.regions:
+        raise QwenASRInputError(
+            f"Model {model} ({family.title}) is not served in the {region!r} region",
+            hint=f"Use a connection of region {' or '.join(sorted(family.regions))}, or another model",
         )
     if parameters is None:
         parameters = {}
@@ -133,6 +169,32 @@ def build_submit_body(
             f"parameters must be a dict, got {type(parameters).__name__}",
             hint='e.g. parameters={"language": "en", "enable_words": True}',
         )
+    params = dict(parameters)
+    extras: dict[str, Any] = {}
+    _add_extras(model, family, params, extras, context, hot_words, vocabulary_id, known=known is not None)
+    check_parameters(model, family, params, known=known is not None)
+    return SubmitPlan(model, family, params, extras, tuple(dict(r) for r in resources or ()))
+
+
+def build_submit_body(
+    model: str,
+    *,
+    file_url: str | None = None,
+    file_urls: Sequence[str] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Build and validate a submit body; nothing billed happens before this passes.
+
+    ``options`` are :func:`plan_submit`'s (``parameters``, ``resources``, ``context``,
+    ``hot_words``, ``vocabulary_id``, ``region``).
+
+    :raises QwenASRInputError: for a missing model, no or too many files, bad URLs, or a parameter,
+        context or hot word the model does not take.
+    """
+    return plan_submit(model, **options).body(file_url=file_url, file_urls=file_urls)
+
+
+def _urls(file_url: str | None, file_urls: Sequence[str] | None) -> list[str]:
     if file_url is not None and file_urls is not None:
         raise QwenASRInputError("Pass file_url or file_urls, not both")
     urls: list[str]
@@ -146,22 +208,79 @@ def build_submit_body(
         urls = []
     if not urls:
         raise QwenASRInputError("No audio given: pass file_url (or file_urls for Fun-ASR models)")
-    input_: dict[str, Any]
-    if model_family(model) == "qwen3":
-        if len(urls) != 1:
+    return urls
+
+
+def _audio_input(model: str, family: ModelFamily, urls: list[str]) -> dict[str, Any]:
+    limit = min(family.max_files, MAX_FILES_PER_TASK)
+    if len(urls) > limit:
+        if limit == 1:
             raise QwenASRInputError(
                 f"Model {model} takes exactly one file per task, got {len(urls)}",
                 hint="Map the operator over the files instead: .expand(file_url=[...])",
             )
-        input_ = {"file_url": urls[0]}
-    else:
-        if len(urls) > MAX_FILES_PER_TASK:
+        raise QwenASRInputError(
+            f"{len(urls)} files in one task; DashScope accepts at most {limit}",
+            hint="Split the list into several tasks, e.g. with dynamic task mapping",
+        )
+    if family.input_field == "file_url":
+        return {"file_url": urls[0]}
+    return {"file_urls": urls}
+
+
+def _add_extras(
+    model: str,
+    family: ModelFamily,
+    params: dict[str, Any],
+    input_: dict[str, Any],
+    context: str | Sequence[Any] | None,
+    hot_words: Mapping[str, int] | None,
+    vocabulary_id: str | None,
+    *,
+    known: bool,
+) -> None:
+    """Put the context, instant hot words and table id where ``family`` takes them.
+
+    ``parameters.vocabulary_id`` and ``parameters.vocabulary`` are checked as the arguments are; a
+    value given both ways is refused, as is ``context`` beside ``parameters.text``.
+    """
+    given = (("hot_words", "vocabulary", hot_words), ("vocabulary_id", "vocabulary_id", vocabulary_id))
+    for argument, key, value in given:
+        if key in params and value is not None:
+            raise QwenASRInputError(f"Pass {argument}= or parameters[{key!r}], not both")
+    if "vocabulary_id" in params:
+        vocabulary_id = params.pop("vocabulary_id")
+    if "vocabulary" in params:
+        hot_words = params.pop("vocabulary")
+    if context is not None and (not isinstance(context, str) or context.strip()):
+        if "context" in family.input_fields:
+            input_["context"] = [context] if isinstance(context, str) else list(context)
+        elif "text" in family.parameters:
+            if not isinstance(context, str):
+                raise QwenASRInputError(f"context for {model} must be one string (parameters.text)")
+            if "text" in params:
+                raise QwenASRInputError("Pass context= or parameters['text'], not both")
+            params["text"] = context
+        else:
             raise QwenASRInputError(
-                f"{len(urls)} files in one task; DashScope accepts at most {MAX_FILES_PER_TASK}",
-                hint="Split the list into several tasks, e.g. with dynamic task mapping",
+                f"Model {model} ({family.title}) takes no context text",
+                hint="Context works with Qwen3-ASR filetrans (parameters.text) and Qwen-Audio "
+                "filetrans (input.context); for this model use a hot-word table (vocabulary_id)",
             )
-        input_ = {"file_urls": urls}
-    body: dict[str, Any] = {"model": model, "input": input_, "parameters": dict(parameters)}
-    if resources:
-        body["resources"] = [dict(r) for r in resources]
-    return body
+    if hot_words:
+        if known and "vocabulary" not in family.parameters:
+            raise QwenASRInputError(
+                f"Model {model} ({family.title}) takes no instant hot words",
+                hint="Instant hot words work with Qwen-Audio filetrans; for Fun-ASR or Paraformer "
+                "create a hot-word table and pass its vocabulary_id",
+            )
+        check_hot_words(model, hot_words)
+        params["vocabulary"] = dict(hot_words)
+    if vocabulary_id is not None and (not isinstance(vocabulary_id, str) or vocabulary_id.strip()):
+        if known and not family.takes_vocabulary_table:
+            raise QwenASRInputError(
+                f"Model {model} ({family.title}) takes no hot-word table (vocabulary_id)",
+                hint="Hot-word tables work with Fun-ASR and Paraformer models; "
+                + ("pass hot_words= instead" if "vocabulary" in family.parameters else "drop vocabulary_id"),
+            )
+        params["vocabulary_id"] = vocabulary_id.strip() if isinstance(vocabulary_id, str) else vocabulary_id

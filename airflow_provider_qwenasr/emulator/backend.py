@@ -6,10 +6,6 @@ or raise :class:`~.errors.ServiceError` / :class:`~.errors.OssError`.
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import json
-import math
 import random
 import shutil
 import threading
@@ -18,49 +14,26 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from airflow_provider_qwenasr._api.catalog import ModelFamily
 
 from . import tasks as t
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import OssError, ServiceError, invalid
+from .errors import OssError, ServiceError, invalid, missing
 from .faults import FaultRegistry
 from .hints import audio_facts
+from .listing import list_page
 from .quota import RateLimiter
 from .recording import RequestLog, Stats
-from .results import FUNASR, QWEN3, channel_ids, write_result
+from .results import QWEN3, channel_ids, write_result
 from .signing import Signer
-from .uploads import UploadStore, account_of
+from .submit import Submission, parse_submit, served_model
+from .uploads import UploadStore
+from .vocabulary import VocabularyStore
 
-QWEN3_PREFIX = "qwen3-asr-flash-filetrans"
-FUNASR_MODELS = frozenset(
-    {
-        "fun-asr",
-        "fun-asr-mtl",
-        "paraformer-v2",
-        "paraformer-8k-v2",
-        "paraformer-v1",
-        "paraformer-8k-v1",
-        "paraformer-mtl-v1",
-        "sensevoice-v1",
-    }
-)
 _THROTTLED = "Requests rate limit exceeded, please try again later."
 _NOT_PENDING = "Failed to cancel the task, please confirm if the task is in PENDING status."
-_LIST_TIME = "%Y%m%d%H%M%S"
-
-
-def model_family(model: str) -> str | None:
-    """``qwen3`` or ``funasr`` for a model the emulator serves, else ``None``."""
-    if model.startswith(QWEN3_PREFIX):
-        return QWEN3
-    if model in FUNASR_MODELS or model.startswith("fun-asr-"):
-        return FUNASR
-    return None
-
-
-def _missing(name: str, code: str) -> ServiceError:
-    return invalid(f'Required parameter "{name}" missing from request.', code)
 
 
 class Backend:
@@ -78,6 +51,7 @@ class Backend:
         self.stats = Stats()
         self.signer = Signer()
         self.uploads = UploadStore(self.signer)
+        self.vocabularies = VocabularyStore()
         self.root_url = "http://127.0.0.1"
         self._results_dir: Path | None = None
         self._quota = RateLimiter()
@@ -101,7 +75,7 @@ class Backend:
             return self.config
 
     def reset(self) -> None:
-        """Forget tasks, uploads, results, recorded requests, faults, counters and rate limits."""
+        """Forget tasks, uploads, hot-word tables, results, the log, faults, counters and rate limits."""
         with self._lock:
             self._tasks.clear()
             self._result_locks.clear()
@@ -109,6 +83,7 @@ class Backend:
                 shutil.rmtree(self._results_dir, ignore_errors=True)
                 self._results_dir.mkdir(parents=True, exist_ok=True)
         self.uploads.clear()
+        self.vocabularies.clear()
         self.requests.clear()
         self.faults.clear()
         self.stats.clear()
@@ -132,98 +107,67 @@ class Backend:
         return key
 
     def throttle(self, api_key: str, group: str) -> None:
-        """Raise 429 when ``api_key`` is over its ``group`` rate (query, list or cancel)."""
+        """Raise 429 when ``api_key`` is over its ``group`` rate (query, list, cancel, customization)."""
         if not self._quota.allow(api_key, group, self.config.query_qps):
             raise ServiceError(429, "Throttling.RateQuota", _THROTTLED)
 
     # -- DashScope endpoints -----------------------------------------------------------------
     def submit(self, api_key: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """``POST /services/audio/asr/transcription``. ``headers`` have lower-case names."""
-        if headers.get("x-dashscope-async", "").lower() != "enable":
-            raise ServiceError(403, "AccessDenied", "current user api does not support synchronous calls")
-        if "application/json" not in headers.get("content-type", "").lower():
-            raise invalid("Content-Type must be application/json.")
-        try:
-            request = json.loads(body or b"null")
-        except ValueError:
-            raise invalid("The request body is not valid JSON.") from None
-        if not isinstance(request, dict):
-            raise invalid("The request body must be a JSON object.")
-        model = request.get("model")
-        if not model:
-            raise _missing("model", "BadRequest.EmptyModel")
-        family = model_family(str(model))
-        if family is None:
-            raise invalid("Model not exist.")
-        payload = request.get("input")
-        if not payload:
-            raise _missing("input", "BadRequest.EmptyInput")
-        if "parameters" not in request:
-            raise _missing("parameters", "BadRequest.EmptyParameters")
-        parameters = request["parameters"]
-        if not isinstance(payload, dict) or not isinstance(parameters, dict):
-            raise invalid("input and parameters must be JSON objects.")
-        urls = self._file_urls(model, family, payload)
-        channel = parameters.get("channel_id")
-        if channel is not None and channel_ids(parameters) != channel:
-            raise invalid("channel_id must be a non-empty list of non-negative integers.")
-        speakers = parameters.get("speaker_count")
-        if speakers is not None and (not isinstance(speakers, int) or not 2 <= speakers <= 100):
-            raise invalid("speaker_count must be an integer from 2 to 100.")
-        resolve = headers.get("x-dashscope-ossresourceresolve", "").lower() == "enable"
-        return self._create(api_key, model, family, urls, parameters, resolve)
+        submission = parse_submit(headers, body, self.config)
+        self._throttle_submit(api_key, submission.family)
+        return self._create(api_key, submission)
 
-    def _file_urls(self, model: str, family: str, payload: Mapping[str, Any]) -> list[str]:
-        if family == QWEN3:
-            if "file_url" not in payload and "file_urls" in payload:
-                raise invalid(f"Model {model} takes input.file_url (one URL string), not input.file_urls.")
-            urls = [payload.get("file_url")]
-        else:
-            if "file_urls" not in payload and "file_url" in payload:
-                raise invalid(f"Model {model} takes input.file_urls (a list of URLs), not input.file_url.")
-            value = payload.get("file_urls")
-            urls = value if isinstance(value, list) and value else [None]
-            limit = self.config.max_files_for(model)
-            if len(urls) > limit:
-                raise invalid(f"Too many files: input.file_urls holds {len(urls)}, the limit is {limit}.")
-        for url in urls:
-            if not isinstance(url, str) or not url:
-                raise invalid("Each file URL must be a non-empty string.")
-            try:
-                scheme = urlsplit(url).scheme.lower()
-            except ValueError:
-                scheme = ""
-            if scheme not in ("http", "https", "oss"):
-                raise invalid(
-                    "The file URL is invalid: only http, https and oss URLs are accepted.", "InvalidURL"
-                )
-        return [str(u) for u in urls]
+    def _throttle_submit(self, api_key: str, family: ModelFamily) -> None:
+        """429 over the family's documented submit quota, or over ``submit_per_second`` when set."""
+        per_minute = family.submits_per_minute
+        if per_minute and not self._quota.allow_window(api_key, f"submit:{family.key}", per_minute):
+            raise ServiceError(429, "Throttling.RateQuota", _THROTTLED)
+        rate = self.config.submit_per_second
+        if rate > 0 and not self._quota.allow(api_key, f"submit-rate:{family.key}", rate):
+            raise ServiceError(429, "Throttling.RateQuota", _THROTTLED)
 
-    def _create(
-        self,
-        api_key: str,
-        model: str,
-        family: str,
-        urls: list[str],
-        parameters: dict[str, Any],
-        resolve: bool,
-    ) -> dict[str, Any]:
+    def _table_failure(self, api_key: str, submission: Submission) -> str | None:
+        """Why the task's hot-word table cannot be used, or ``None``. The service accepts the submit
+        and checks the table while the task runs; the task then fails (*inferred*: no document shows
+        this failure, so the code is the generic ``InvalidParameter`` and the message names the id)."""
+        vocabulary_id = submission.parameters.get("vocabulary_id")
+        if vocabulary_id is None or not submission.family.takes_vocabulary_table:
+            return None
+        table = self.vocabularies.find(api_key, vocabulary_id)
+        if table is None:
+            return f"The vocabulary {vocabulary_id} does not exist."
+        target = served_model(table.target_model)
+        if target is None or target[0] != submission.base_model:
+            return (
+                f"The vocabulary {vocabulary_id} is for model {table.target_model}, not {submission.model}."
+            )
+        return None
+
+    def _create(self, api_key: str, submission: Submission) -> dict[str, Any]:
         now = self.clock.now()
+        family, parameters = submission.family, submission.parameters
         channels = channel_ids(parameters)
+        # A file that cannot be fetched fails with the family's code (qwen-audio's, like its result
+        # files, is assumed to be Qwen3's).
+        download_failed = (
+            "FILE_DOWNLOAD_FAILED" if family.result_format == QWEN3 else "InvalidFile.DownloadFailed"
+        )
         jobs = []
-        for url in urls:
-            facts = audio_facts(url, model, channels)
+        for url in submission.urls:
+            facts = audio_facts(url, submission.model, channels)
             job = t.FileJob(url, facts, facts.fail)
             if url.lower().startswith("oss://") and not job.error_code:
                 key = url[len("oss://") :].split("?", 1)[0]
-                if not (resolve and self.uploads.resolve(key, api_key, model, now)):
-                    # The service cannot fetch the object: the file fails, not the submit.
-                    job.error_code = (
-                        "FILE_DOWNLOAD_FAILED" if family == QWEN3 else "InvalidFile.DownloadFailed"
-                    )
+                if not (submission.resolve_oss and self.uploads.resolve(key, api_key, submission.model, now)):
+                    job.error_code = download_failed  # the service cannot fetch it: the file fails
             jobs.append(job)
+        table_problem = self._table_failure(api_key, submission)
+        if table_problem is not None:
+            for job in jobs:
+                job.error_code, job.message = "InvalidParameter", table_problem
         failed = sum(1 for j in jobs if j.error_code)
-        if family == QWEN3:
+        if family.answer == "result" or table_problem is not None:
             final = t.FAILED if failed else t.SUCCEEDED
         else:
             final = t.SUCCEEDED if failed < len(jobs) else self.config.funasr_all_failed_status
@@ -234,7 +178,7 @@ class Backend:
         task = t.Task(
             task_id=task_id,
             api_key=api_key,
-            model=model,
+            model=submission.model,
             family=family,
             request_id=request_id,
             parameters=parameters,
@@ -245,6 +189,7 @@ class Backend:
             pending_seconds=max(pending) if pending else self.config.pending_seconds,
             running_seconds=max(running) if running else self.config.running_seconds,
             final_status=final,
+            speaker_style=self.config.speaker_id_style,
         )
         with self._lock:
             self._tasks[task_id] = task
@@ -281,45 +226,14 @@ class Backend:
     def list_tasks(self, api_key: str, query: Mapping[str, str]) -> dict[str, Any]:
         """``GET /tasks``: this key's tasks created in a window of at most 24 h, newest first."""
         self.throttle(api_key, "list")
-        now = self.clock.now()
-        page_no = _int_param(query, "page_no", 1, 1, 10**6)
-        page_size = _int_param(query, "page_size", 10, 1, 100)
-        end = _list_time(query, "end_time")
-        start = _list_time(query, "start_time")
-        if start is None and end is None:
-            end = now
-        if start is None:
-            start = end - 86400 if end is not None else now - 86400
-        if end is None:
-            end = start + 86400
-        if end < start:
-            raise invalid("end_time must not be earlier than start_time.")
-        if end - start > 86400:
-            raise invalid("The time range between start_time and end_time must not exceed 24 hours.")
         with self._lock:
             candidates = list(self._tasks.values())
-        wanted_status = query.get("status", "").upper()
-        matched = [
-            task
-            for task in candidates
-            if task.api_key == api_key
-            and not task.expired(now, self.config.retention_hours)
-            and start <= task.submit_time < end + 1
-            and query.get("model_name", task.model) == task.model
-            and query.get("task_id", task.task_id) == task.task_id
-            and wanted_status in ("", task.status(now))
-        ]
-        matched.sort(key=lambda task: task.submit_time, reverse=True)
-        page = matched[(page_no - 1) * page_size : page_no * page_size]
-        key_id, uid = _account_numbers(api_key)
-        return {
-            "request_id": str(uuid.uuid4()),
-            "total": len(matched),
-            "total_page": math.ceil(len(matched) / page_size),
-            "page_no": page_no,
-            "page_size": page_size,
-            "data": [t.list_item(task, now, key_id, uid) for task in page],
-        }
+        return list_page(candidates, api_key, query, self.clock.now(), self.config.retention_hours)
+
+    def customize(self, api_key: str, body: bytes) -> dict[str, Any]:
+        """``POST /services/audio/asr/customization``: the hot-word tables (:mod:`.vocabulary`)."""
+        self.throttle(api_key, "customization")
+        return self.vocabularies.handle(api_key, body, self.clock.now(), self.config.max_vocabularies_per_key)
 
     def upload_policy(self, api_key: str, query: Mapping[str, str]) -> dict[str, Any]:
         """``GET /uploads?action=getPolicy&model=…``: a policy for one form upload."""
@@ -327,7 +241,7 @@ class Backend:
             raise invalid("action must be getPolicy.")
         model = query.get("model")
         if not model:
-            raise _missing("model", "BadRequest.EmptyModel")
+            raise missing("model", "BadRequest.EmptyModel")
         data = self.uploads.policy(api_key, model, self.clock.now(), self.root_url + "/oss")
         return {"request_id": str(uuid.uuid4()), "data": data}
 
@@ -379,31 +293,7 @@ class Backend:
         with lock:  # one writer per document; later readers find it done
             if not target.exists():
                 job = task.files[index]
-                write_result(target, task.family, job.file_url, job.facts, task.parameters)
+                write_result(
+                    target, task.family, job.file_url, job.facts, task.parameters, task.speaker_style
+                )
         return target
-
-
-def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    text = query.get(name)
-    if text is None or text == "":
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise invalid(f"{name} must be an integer from {low} to {high}.")
-    return int(text)
-
-
-def _list_time(query: Mapping[str, str], name: str) -> float | None:
-    text = query.get(name)
-    if not text:
-        return None
-    try:
-        parsed = time.strptime(text, _LIST_TIME)
-    except ValueError:
-        raise invalid(f"{name} must be formatted as YYYYMMDDhhmmss.") from None
-    return calendar.timegm(parsed) - t.BEIJING
-
-
-def _account_numbers(api_key: str) -> tuple[str, str]:
-    """A stable numeric ``api_key_id`` and ``caller_uid`` for a key, as the list shows them."""
-    digest = hashlib.sha256(account_of(api_key).encode()).hexdigest()
-    return str(int(digest[:8], 16) % 900000 + 100000), str(int(digest[8:24], 16) % 10**16).zfill(16)

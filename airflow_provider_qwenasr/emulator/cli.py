@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from .config import EmulatorConfig
+from .config import SPEAKER_ID_STYLES, EmulatorConfig
 from .server import EmulatorServer
 
 
@@ -37,9 +37,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pending-seconds", type=float, default=defaults.pending_seconds)
     parser.add_argument("--running-seconds", type=float, default=defaults.running_seconds)
     parser.add_argument(
-        "--query-qps", type=float, default=defaults.query_qps, help="per-key limit of query/list/cancel"
+        "--query-qps",
+        type=float,
+        default=defaults.query_qps,
+        help="per-key limit of each of query/list/cancel/customization",
     )
-    parser.add_argument("--max-files-per-task", type=int, default=defaults.max_files_per_task)
+    parser.add_argument(
+        "--max-files-per-task",
+        type=int,
+        default=defaults.max_files_per_task,
+        help="file limit of every model (default: each model's own, from the model table)",
+    )
+    parser.add_argument(
+        "--submit-per-second",
+        type=float,
+        default=defaults.submit_per_second,
+        help="per-key submit rate of every model family (default 0: only the documented quotas)",
+    )
+    parser.add_argument(
+        "--speaker-id-style",
+        choices=SPEAKER_ID_STYLES,
+        default=defaults.speaker_id_style,
+        help='speaker_id in diarized results: int (0) or spk ("spk0")',
+    )
+    parser.add_argument(
+        "--max-vocabularies-per-key",
+        type=int,
+        default=defaults.max_vocabularies_per_key,
+        help="hot-word tables one key may hold",
+    )
     parser.add_argument("--retention-hours", type=float, default=defaults.retention_hours)
     parser.add_argument(
         "--workspace", default=None, help="reject requests naming another X-DashScope-WorkSpace"
@@ -66,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         time_speed=args.time_speed,
         query_qps=args.query_qps,
         max_files_per_task=args.max_files_per_task,
+        submit_per_second=args.submit_per_second,
+        speaker_id_style=args.speaker_id_style,
+        max_vocabularies_per_key=args.max_vocabularies_per_key,
         retention_hours=args.retention_hours,
         workspace=args.workspace,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 #: The code a bare HTTP status maps to (``dashscope-api.md`` section 5), with a plausible message.
 DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
     400: ("InvalidParameter", "The request parameters are invalid."),
@@ -27,7 +30,8 @@ def default_error(status: int) -> tuple[str, str]:
         return DEFAULT_ERRORS[status]
     if status >= 500:
         return DEFAULT_ERRORS[500]
-    return ("BadRequest", f"Request failed with HTTP {status}.")
+    # No other code is documented for a 4xx: the generic one (dashscope-api.md section 5).
+    return ("InvalidParameter", f"Request failed with HTTP {status}.")
 
 
 class ServiceError(Exception):
@@ -43,6 +47,23 @@ class ServiceError(Exception):
 def invalid(message: str, code: str = "InvalidParameter") -> ServiceError:
     """A 400 with ``code`` (``InvalidParameter`` unless told)."""
     return ServiceError(400, code, message)
+
+
+def missing(name: str, code: str) -> ServiceError:
+    """400 ``code`` (``BadRequest.EmptyModel``, ``BadRequest.EmptyInput``) for a required field that
+    is absent or empty."""
+    return invalid(f'Required parameter "{name}" missing from request.', code)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object, else 400 ``InvalidParameter``."""
+    try:
+        request = json.loads(body or b"null")
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+    if not isinstance(request, dict):
+        raise invalid("The request body must be a JSON object.")
+    return request
 
 
 class OssError(Exception):

@@ -10,7 +10,17 @@ from typing import Any
 from .errors import default_error
 
 #: Names of the DashScope-side endpoints, as recorded and as faults select them.
-ENDPOINTS = ("submit", "query", "cancel", "list", "result", "upload_policy", "upload", "other")
+ENDPOINTS = (
+    "submit",
+    "query",
+    "cancel",
+    "list",
+    "customization",
+    "result",
+    "upload_policy",
+    "upload",
+    "other",
+)
 
 #: Endpoints without side effects: a fault on them lets the request run first by default, so a
 #: ``reset`` or ``truncate`` cuts the real answer (say, a result document) and not a stand-in.

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from airflow_provider_qwenasr._api.catalog import ModelFamily
+
 from .hints import AudioFacts
 
 QWEN3 = "qwen3"
@@ -151,16 +153,54 @@ def _utterances(seed: int, audio_ms: int, languages: tuple[str, ...], speakers: 
         cursor = end + rng.randint(250, 1800)
 
 
-def _languages(family: str, parameters: Mapping[str, Any], facts: AudioFacts, rng: random.Random) -> tuple:
-    if family == QWEN3 and isinstance(parameters.get("language"), str):
+@dataclass(frozen=True)
+class _Layout:
+    """How one family's result files read: the format, which language parameters it takes, tags."""
+
+    format: str  # QWEN3 or FUNASR
+    takes_language: bool  # parameters.language (Qwen3)
+    takes_hints: bool  # parameters.language_hints
+    inline_tags: bool = False  # SenseVoice's <|en|><|HAPPY|><|Speech|>…<|/Speech|>
+    speaker_style: str = "int"  # speaker_id 0, or "spk0"
+
+
+def _layout(family: str | ModelFamily, speaker_style: str) -> _Layout:
+    if isinstance(family, ModelFamily):
+        return _Layout(
+            family.result_format,
+            "language" in family.parameters,
+            "language_hints" in family.parameters,
+            family.inline_tags,
+            speaker_style,
+        )
+    if family not in (QWEN3, FUNASR):
+        raise ValueError(f"unknown result format {family!r}")
+    return _Layout(family, family == QWEN3, family == FUNASR, speaker_style=speaker_style)
+
+
+def _languages(
+    layout: _Layout, parameters: Mapping[str, Any], facts: AudioFacts, rng: random.Random
+) -> tuple:
+    if layout.takes_language and isinstance(parameters.get("language"), str):
         return (parameters["language"],)
     hints = parameters.get("language_hints")
-    if family == FUNASR and isinstance(hints, list) and hints and all(isinstance(h, str) for h in hints):
+    if layout.takes_hints and isinstance(hints, list) and hints and all(isinstance(h, str) for h in hints):
         return tuple(hints)
     if facts.language:
         return (facts.language,)
     # No language given: mostly one language, with the other mixed in now and then.
     return ("zh", "en") if rng.random() < 0.5 else ("en", "zh")
+
+
+#: SenseVoice's audio events, by the remainder of a sentence's start time: mostly plain speech.
+_EVENTS = ("BGM", "Laughter", "Applause") + ("Speech",) * 9
+
+
+def _tagged(u: _Utterance) -> str:
+    """A SenseVoice sentence text, JSON-encoded: language, emotion and event tags, then the words
+    inside the event (``<|en|><|NEUTRAL|><|Speech|>Hello.<|/Speech|>``)."""
+    event = _EVENTS[u.begin % len(_EVENTS)]
+    return _js(f"<|{u.language}|><|{u.emotion.upper()}|><|{event}|>{u.sentence.raw}<|/{event}|>")
 
 
 def channel_ids(parameters: Mapping[str, Any]) -> list[int]:
@@ -172,22 +212,32 @@ def channel_ids(parameters: Mapping[str, Any]) -> list[int]:
 
 
 def write_result(
-    path: Path, family: str, file_url: str, facts: AudioFacts, parameters: Mapping[str, Any]
+    path: Path,
+    family: str | ModelFamily,
+    file_url: str,
+    facts: AudioFacts,
+    parameters: Mapping[str, Any],
+    speaker_style: str = "int",
 ) -> None:
-    """Write the result document of one file to ``path`` (atomically: a temporary file, renamed)."""
+    """Write the result document of one file to ``path`` (atomically: a temporary file, renamed).
+
+    :param family: the model's family, or a bare result format (``qwen3``, ``funasr``).
+    :param speaker_style: ``int`` (``"speaker_id": 0``) or ``spk`` (``"speaker_id": "spk0"``).
+    """
+    layout = _layout(family, speaker_style)
     rng = random.Random(facts.seed)
-    languages = _languages(family, parameters, facts, rng)
+    languages = _languages(layout, parameters, facts, rng)
     audio_ms = int(facts.audio_seconds * 1000)
-    words_on = family == FUNASR or bool(parameters.get("enable_words"))
+    words_on = layout.format == FUNASR or bool(parameters.get("enable_words"))
     speakers = 0
-    if family == FUNASR and parameters.get("diarization_enabled"):
+    if layout.format == FUNASR and parameters.get("diarization_enabled"):
         count = parameters.get("speaker_count")
         speakers = count if isinstance(count, int) and count > 0 else rng.randint(2, 3)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".part")
     try:
         with open(fd, "w", encoding="utf-8", buffering=1 << 20) as out:
             out.write(f'{{"file_url":{_js(file_url)},')
-            if family == QWEN3:
+            if layout.format == QWEN3:
                 out.write(f'"audio_info":{{"format":{_js(facts.format)},"sample_rate":{facts.sample_rate}}},')
             else:
                 audio_format = "pcm_s16le" if facts.format == "wav" else facts.format
@@ -203,7 +253,7 @@ def write_result(
                     out.write(",")
                 seed = facts.seed ^ (channel + 1) * 0x9E3779B97F4A7C15
                 utterances = _utterances(seed, audio_ms, languages, max(speakers, 1))
-                _write_channel(out, family, channel, utterances, words_on, speakers > 0)
+                _write_channel(out, layout, channel, utterances, words_on, speakers > 0)
             out.write("]}")
         os.replace(tmp_name, path)
     except BaseException:
@@ -213,7 +263,7 @@ def write_result(
 
 def _write_channel(
     out: IO[str],
-    family: str,
+    layout: _Layout,
     channel: int,
     utterances: Iterator[_Utterance],
     words_on: bool,
@@ -221,6 +271,7 @@ def _write_channel(
 ) -> None:
     """One ``transcripts[]`` item. Its ``text`` (and Fun-ASR's speech duration) precede the
     sentences but are known only after them, so sentences go to a spool file first."""
+    family = layout.format
     first_id = 0 if family == QWEN3 else 1
     speech_ms = 0
     with (
@@ -236,7 +287,8 @@ def _write_channel(
                 if not (u.language in _ZH_LIKE and previous_language in _ZH_LIKE):
                     text_spool.write(" ")
             previous_language = u.language
-            text_spool.write(u.sentence.text[1:-1])
+            text = _tagged(u) if layout.inline_tags else u.sentence.text
+            text_spool.write(text[1:-1])
             words = ""
             if words_on:
                 encoded = [w.qwen3 if family == QWEN3 else w.funasr for w in u.sentence.words]
@@ -251,12 +303,13 @@ def _write_channel(
             if family == QWEN3:
                 sentence_spool.write(
                     f'{{"sentence_id":{first_id + index},"begin_time":{u.begin},"end_time":{u.end},'
-                    f'"language":{_js(u.language)},"emotion":"{u.emotion}","text":{u.sentence.text}{words}}}'
+                    f'"language":{_js(u.language)},"emotion":"{u.emotion}","text":{text}{words}}}'
                 )
             else:
-                speaker = f',"speaker_id":{u.speaker}' if diarized else ""
+                label = f'"spk{u.speaker}"' if layout.speaker_style == "spk" else str(u.speaker)
+                speaker = f',"speaker_id":{label}' if diarized else ""
                 sentence_spool.write(
-                    f'{{"begin_time":{u.begin},"end_time":{u.end},"text":{u.sentence.text},'
+                    f'{{"begin_time":{u.begin},"end_time":{u.end},"text":{text},'
                     f'"sentence_id":{first_id + index}{speaker}{words}}}'
                 )
         out.write(f'{{"channel_id":{channel},')

@@ -1,4 +1,4 @@
-"""The HTTP layer: a threaded HTTP/1.1 server, routes, thin handlers, and fault delivery."""
+"""The HTTP layer: a threaded HTTP/1.1 server, fault delivery, and the request log (routes: ``routes``)."""
 
 from __future__ import annotations
 
@@ -6,111 +6,31 @@ import contextlib
 import io
 import json
 import logging
-import re
 import shutil
 import socket
 import struct
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from . import control
 from .backend import Backend
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import OssError, ServiceError
 from .faults import Fault
 from .recording import redact_headers, redact_query
-from .replies import Reply, error_reply, json_reply, oss_error_reply
-from .uploads import parse_multipart
+from .replies import Reply, error_reply, json_reply
+from .routes import Request, handle, route
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
 _LOOPBACK = ("127.", "::1", "::ffff:127.")
-
-
-@dataclass
-class Request:
-    """A parsed request as the handlers see it (header names lower-case)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    params: dict[str, str]
-
-
-Handler = Callable[[Backend, Request], Reply]
-
-
-def _key(backend: Backend, request: Request) -> str:
-    return backend.authorize(
-        request.headers.get("authorization"), request.headers.get("x-dashscope-workspace")
-    )
-
-
-def _submit(backend: Backend, request: Request) -> Reply:
-    return json_reply(200, backend.submit(_key(backend, request), request.headers, request.body))
-
-
-def _query(backend: Backend, request: Request) -> Reply:
-    return json_reply(200, backend.query(_key(backend, request), request.params["task_id"]))
-
-
-def _cancel(backend: Backend, request: Request) -> Reply:
-    return json_reply(200, backend.cancel(_key(backend, request), request.params["task_id"]))
-
-
-def _list(backend: Backend, request: Request) -> Reply:
-    return json_reply(200, backend.list_tasks(_key(backend, request), request.query))
-
-
-def _upload_policy(backend: Backend, request: Request) -> Reply:
-    return json_reply(200, backend.upload_policy(_key(backend, request), request.query))
-
-
-def _upload(backend: Backend, request: Request) -> Reply:
-    backend.upload(parse_multipart(request.headers.get("content-type", ""), request.body))
-    return Reply(200, b"", "text/plain", {"x-oss-request-id": uuid.uuid4().hex[:24].upper()})
-
-
-def _result(backend: Backend, request: Request) -> Reply:
-    path = backend.result_file(request.path, request.query)
-    return Reply(200, content_type="application/json", file=path, headers={"x-oss-object-type": "Normal"})
-
-
-#: (methods, path pattern, endpoint name, handler), first match wins.
-ROUTES: tuple[tuple[frozenset[str], re.Pattern[str], str, Handler], ...] = tuple(
-    (frozenset(methods.split("|")), re.compile(pattern), name, handler)
-    for methods, pattern, name, handler in (
-        ("POST", r"/api/v1/services/audio/asr/transcription/?", "submit", _submit),
-        ("POST", r"/api/v1/tasks/(?P<task_id>[^/]+)/cancel/?", "cancel", _cancel),
-        ("GET|POST", r"/api/v1/tasks/(?P<task_id>[^/]+)/?", "query", _query),
-        ("GET", r"/api/v1/tasks/?", "list", _list),
-        ("GET", r"/api/v1/uploads/?", "upload_policy", _upload_policy),
-        ("POST", r"/oss/?", "upload", _upload),
-        ("GET", r"/results/[0-9]{8}/[^/]+\.json", "result", _result),
-    )
-)
-
-
-def route(method: str, path: str) -> tuple[str, Handler | None, dict[str, str]]:
-    """The endpoint name, handler and path parameters of a request (``other`` if none)."""
-    for methods, pattern, name, handler in ROUTES:
-        match = pattern.fullmatch(path)
-        if match and method in methods:
-            return name, handler, {k: unquote(v) for k, v in match.groupdict().items()}
-    return "other", None, {}
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -174,7 +94,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             time.sleep(fault.delay_seconds)  # real time: the client's timeout is real too
         reply = None
         if fault is None or fault.processes(endpoint):
-            reply = self._handle(backend, handler, request)
+            reply = handle(backend, handler, request)
         answer, mode = _faulted(fault, reply)
         status = answer.status if answer is not None else None
         # Record before answering: a client that reads the log right after its answer sees its request.
@@ -198,20 +118,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(answer)
         else:
             self._send_part(answer, reset=mode == "reset")
-
-    @staticmethod
-    def _handle(backend: Backend, handler: Handler | None, request: Request) -> Reply:
-        try:
-            if handler is None:
-                raise ServiceError(404, "NotFound", f"No such API: {request.method} {request.path}")
-            return handler(backend, request)
-        except ServiceError as exc:
-            return error_reply(exc.status, exc.code, exc.message)
-        except OssError as exc:
-            return oss_error_reply(exc.status, exc.code, exc.message, exc.details)
-        except Exception:
-            log.exception("emulator failure on %s %s", request.method, request.path)
-            return error_reply(500, "InternalError", "The emulator failed; see its log.")
 
     def _send_head(self, reply: Reply, length: int) -> None:
         self.send_response(reply.status)
@@ -293,6 +199,8 @@ def _recorded_body(endpoint: str, body: bytes) -> Any:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: A burst of new connections (40 mapped submits at once) is queued, not reset: the default is 5.
+    request_queue_size = 128
     block_on_close = False  # idle keep-alive connections must not hold up stop()
     allow_reuse_address = True
 

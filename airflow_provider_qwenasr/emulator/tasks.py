@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_qwenasr._api.catalog import ModelFamily
 from airflow_provider_qwenasr._api.settings import SERVICE_TZ
 
 from .hints import AudioFacts
-from .results import QWEN3
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN = (
     "PENDING",
@@ -56,12 +56,14 @@ class FileJob:
     file_url: str
     facts: AudioFacts
     error_code: str | None = None
+    #: A message of its own for :attr:`error_code` (else the documented one, or the code).
+    message: str | None = None
 
     @property
     def error_message(self) -> str:
         """The message sent with :attr:`error_code`."""
         code = self.error_code or ""
-        return FILE_ERROR_MESSAGES.get(code, code)
+        return self.message or FILE_ERROR_MESSAGES.get(code, code)
 
     def billed_seconds(self, channels: int) -> int:
         """Seconds billed for this file: whole seconds of audio times tracks."""
@@ -75,7 +77,7 @@ class Task:
     task_id: str
     api_key: str
     model: str
-    family: str
+    family: ModelFamily
     request_id: str
     parameters: dict[str, Any]
     files: list[FileJob]
@@ -85,6 +87,7 @@ class Task:
     pending_seconds: float
     running_seconds: float
     final_status: str
+    speaker_style: str = "int"
     canceled_at: float | None = field(default=None)
 
     @property
@@ -138,7 +141,7 @@ def query_body(
     if status == CANCELED:
         output["task_metrics"] = _metrics(task, status)
         return body
-    if task.family == QWEN3:
+    if task.family.answer == "result":  # Qwen3: one file, ``output.result``
         job = task.files[0]
         if job.error_code:
             output["code"] = job.error_code
@@ -147,6 +150,8 @@ def query_body(
             output["result"] = {"transcription_url": result_url(task, 0)}
             body["usage"] = {"seconds": job.billed_seconds(task.channels)}
         return body
+    # One ``results[]`` item per file: Fun-ASR, Paraformer, SenseVoice and qwen-audio (whose usage,
+    # like Fun-ASR's, is assumed to be ``duration``: no document shows a qwen-audio query answer).
     results = []
     for index, job in enumerate(task.files):
         if job.error_code:

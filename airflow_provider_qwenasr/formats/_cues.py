@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from airflow_provider_qwenasr.formats._entries import Pairs
 from airflow_provider_qwenasr.formats._text import _collapse, _text_width, _wrap
-from airflow_provider_qwenasr.models import Sentence
+from airflow_provider_qwenasr.models import Sentence, SpeakerLabel
 
 __all__ = ["FALLBACK_CUE_MS"]
 
@@ -54,7 +54,7 @@ class _Cue(NamedTuple):
     end: int
     lines: list[str]
     label: str  # shown before the text, and counted in the first line's width
-    speaker: int | None
+    speaker: SpeakerLabel | None
 
 
 def _cues(

@@ -16,14 +16,18 @@ _JSONL_KEYS = ("sentence_id", "begin_time", "end_time", "text", "language", "emo
 def write_jsonl(entries: Pairs, out: TextIO) -> int:
     """Write one JSON object per sentence (empty ones included); return how many were written.
 
-    Keys: ``channel_id``, ``sentence_id``, ``begin_time``, ``end_time`` (ms), ``text`` (as sent),
-    ``language``, ``emotion``, ``speaker_id`` (``null`` when absent), ``words`` (``begin_time``,
-    ``end_time``, ``text``, ``punctuation``). Non-ASCII is written as is, but U+0085, U+2028 and U+2029
-    are escaped: readers that split on every Unicode line break still see one object per line.
+    Keys: ``channel_id``, ``sentence_id``, ``begin_time``, ``end_time`` (ms), ``text`` (as sent, but
+    for SenseVoice's inline tags), ``language``, ``emotion``, ``speaker_id`` (the label as given, a
+    number or a string; ``null`` when absent), ``events`` (only for a sentence with SenseVoice event
+    tags: ``["Speech", …]``), ``words`` (``begin_time``, ``end_time``, ``text``, ``punctuation``).
+    Non-ASCII is written as is, but U+0085, U+2028 and U+2029 are escaped: readers that split on
+    every Unicode line break still see one object per line.
     """
     count = 0
     for channel, sentence in entries:
         record = {"channel_id": channel, **{key: getattr(sentence, key) for key in _JSONL_KEYS}}
+        if sentence.events:
+            record["events"] = list(sentence.events)
         record["words"] = [asdict(word) for word in sentence.words]
         line = json.dumps(record, ensure_ascii=False)
         out.write(

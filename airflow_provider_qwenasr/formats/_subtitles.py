@@ -10,6 +10,7 @@ from airflow_provider_qwenasr._spool import StartOrder, hold_first_channel
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.formats._cues import _Cue, _cues
 from airflow_provider_qwenasr.formats._entries import Pairs
+from airflow_provider_qwenasr.formats._text import _speaker_name
 from airflow_provider_qwenasr.formats._timestamps import srt_timestamp, vtt_timestamp
 from airflow_provider_qwenasr.models import Sentence
 
@@ -38,13 +39,17 @@ def _write_cues(
 
     def label(channel: int, sentence: Sentence) -> str:
         speaker = None if vtt or not speaker_labels else sentence.speaker_id
-        return (f"[ch{channel}] " if multi else "") + ("" if speaker is None else f"Speaker {speaker}: ")
+        # A string label is legal text as the cue's own is: no line break, no "-->".
+        name = "" if speaker is None else f"Speaker {_speaker_name(speaker).replace('-->', '→')}: "
+        return (f"[ch{channel}] " if multi else "") + name
 
     stamp = vtt_timestamp if vtt else srt_timestamp
 
     def block(cue: _Cue) -> str:
         """The cue as written, but for its number (known once the cues are in order)."""
-        voice = f"<v Speaker {cue.speaker}>" if vtt and speaker_labels and cue.speaker is not None else ""
+        voice = ""
+        if vtt and speaker_labels and cue.speaker is not None:
+            voice = f"<v Speaker {html.escape(_speaker_name(cue.speaker), quote=False)}>"
         # WebVTT cue text is markup: a literal "<" or "&" would start a tag or an entity.
         text = html.escape("\n".join(cue.lines), quote=False) if vtt else "\n".join(cue.lines)
         return f"{stamp(cue.start)} --> {stamp(cue.end)}\n{voice}{cue.label}{text}\n"
@@ -72,7 +77,8 @@ def write_srt(
     """Write SubRip subtitles, numbered from 1, and return how many cues were written.
 
     Each cue's text starts with ``[chN] `` when the entries hold several channels and with
-    ``Speaker N: `` when the sentence has a speaker (and ``speaker_labels`` is true); both count toward
+    ``Speaker N: `` when the sentence has a speaker (``N`` its label as given: ``1``, or ``spk1``; and
+    ``speaker_labels`` is true); both count toward
     the first line's width. Sentences with empty text are skipped. Times are repaired, never refused:
     a negative time becomes 0; a sentence ending at or before its start lasts :data:`FALLBACK_CUE_MS`;
     a sentence cut into n cues lasts at least n ms. Cues are sorted by start time (stable, so ties keep

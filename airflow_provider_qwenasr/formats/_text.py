@@ -5,11 +5,22 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
+from airflow_provider_qwenasr.models import SpeakerLabel
+
 
 def _collapse(text: str) -> str:
     # str.split() also splits on \r, \x0b, \x0c, \x1c-\x1f, \x85, \u2028 and \u2029, which some
     # readers treat as line breaks: collapsing all of them keeps every cue free of blank lines.
     return " ".join(text.split())
+
+
+def _speaker_name(speaker: SpeakerLabel) -> str:
+    """A speaker label as the renderers show it: an int as its digits, a string as given, collapsed.
+
+    A string label may hold anything (newlines too), so its whitespace runs become one space, as in
+    cue text: a label can never break a line of the output.
+    """
+    return str(speaker) if isinstance(speaker, int) else _collapse(speaker)
 
 
 def _width(char: str) -> int:

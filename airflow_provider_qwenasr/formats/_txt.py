@@ -8,7 +8,7 @@ from typing import TextIO
 
 from airflow_provider_qwenasr._spool import hold_first_channel
 from airflow_provider_qwenasr.formats._entries import Pairs
-from airflow_provider_qwenasr.formats._text import _collapse, _width
+from airflow_provider_qwenasr.formats._text import _collapse, _speaker_name, _width
 
 __all__ = ["write_txt"]
 
@@ -32,7 +32,7 @@ def _txt_lines(entries: Pairs, speaker_labels: bool) -> Iterator[tuple[int, str]
             continue
         if line:
             yield line_channel, line
-        line = text if speaker is None else f"Speaker {speaker}: {text}"
+        line = text if speaker is None else f"Speaker {_speaker_name(speaker)}: {text}"
         line_channel, line_speaker = channel, speaker
     if line:
         yield line_channel, line
@@ -44,11 +44,11 @@ def write_txt(
     """Write plain text: one paragraph per channel, one line per sentence.
 
     With a speaker id (diarization) and ``speaker_labels``, consecutive sentences of one speaker are
-    joined into one ``Speaker N: …`` line. Paragraphs are separated by a blank line and headed
-    ``[Channel N]`` when there are several channels. ``multi_channel=None`` finds out by holding the
-    first channel's lines in a temporary file until a second channel appears or the entries end;
-    pass ``True``/``False`` when known to write lines as they come. Sentences with empty text are
-    skipped; newlines in text become spaces.
+    joined into one ``Speaker N: …`` line (``N`` the label as given: ``1``, or ``spk1``). Paragraphs
+    are separated by a blank line and headed ``[Channel N]`` when there are several channels.
+    ``multi_channel=None`` finds out by holding the first channel's lines in a temporary file until a
+    second channel appears or the entries end; pass ``True``/``False`` when known to write lines as
+    they come. Sentences with empty text are skipped; newlines in text become spaces.
     """
     lines = _txt_lines(entries, speaker_labels)
     if multi_channel is None:

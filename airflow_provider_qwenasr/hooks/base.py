@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_qwenasr._api.catalog import family_of
 from airflow_provider_qwenasr._api.errors import decode_answer
 from airflow_provider_qwenasr._api.request import ApiRequest
 from airflow_provider_qwenasr._api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
@@ -24,7 +25,8 @@ __all__ = [
 
 #: Seconds to connect and to wait for each read of an answer.
 DEFAULT_TIMEOUT = (10.0, 60.0)
-#: The endpoints that spend the query budget (a submit is billed, not paced; result links are OSS).
+#: The endpoints that spend the query budget (a submit spends its family's submit budget, if any;
+#: result links are OSS).
 RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
 #: How long a submit whose answer was lost watches the tasks it may have created, to tell ours.
 DEFAULT_IDENTIFY_TIMEOUT = 600.0
@@ -63,7 +65,21 @@ class HookBase(BaseHook):
         return DEFAULT_TIMEOUT[0], settings.read_timeout or DEFAULT_TIMEOUT[1]
 
     def _budget(self, settings: ApiSettings) -> RateBudget:
+        """This process's query budget for the connection's account."""
         return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
+
+    def _request_budget(self, settings: ApiSettings, request: ApiRequest) -> RateBudget | None:
+        """The rate budget ``request`` spends: the query budget for reads, for a submit the budget of
+        its family's documented submit quota (none when the family has none).
+        """
+        if request.endpoint in RATED_ENDPOINTS:
+            return self._budget(settings)
+        if request.endpoint == "submit" and request.json is not None:
+            family = family_of(str(request.json.get("model", "")))
+            if family is not None and family.submits_per_minute:
+                ceiling = settings.submit_ceiling(family.submits_per_minute)
+                return budget_for(f"{settings.host}#submit:{family.key}", settings.key_fingerprint, ceiling)
+        return None
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, overload
 
+from airflow_provider_qwenasr._api.settings import region_of
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.masking import mask
 from airflow_provider_qwenasr.protocol import DEFAULT_QUERY_QPS, ApiSettings, normalize_base_url
@@ -50,6 +51,7 @@ def settings_from_connection(conn: _ConnectionLike, conn_id: str) -> ApiSettings
         query_qps=_positive(extra.get("query_qps"), DEFAULT_QUERY_QPS, "query_qps", conn_id),
         expected_processes=int(_positive(extra.get("expected_processes"), 1, "expected_processes", conn_id)),
         read_timeout=_positive(extra.get("read_timeout"), None, "read_timeout", conn_id),
+        region=region_of(base_url, extra.get("region")),
     )
 
 

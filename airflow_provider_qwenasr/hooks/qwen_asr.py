@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from airflow_provider_qwenasr._api.errors import connection_error
 from airflow_provider_qwenasr._api.request import ApiRequest, list_params
 from airflow_provider_qwenasr._api.settings import ApiSettings
-from airflow_provider_qwenasr._api.validate import build_submit_body
+from airflow_provider_qwenasr._api.validate import SubmitPlan, plan_submit
 from airflow_provider_qwenasr._compat import READS_CONN_FIELDS, aget_connection
 from airflow_provider_qwenasr.exceptions import (
     QwenASRApiError,
@@ -28,12 +28,13 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRInputError,
 )
 from airflow_provider_qwenasr.hooks import download
-from airflow_provider_qwenasr.hooks.base import RATED_ENDPOINTS, HookBase, cancel_refused, settle
+from airflow_provider_qwenasr.hooks.base import HookBase, cancel_refused, settle
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
 from airflow_provider_qwenasr.hooks.download import DEFAULT_MAX_RESULT_BYTES
 from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt
 from airflow_provider_qwenasr.hooks.submit import reconcile, submit_once
 from airflow_provider_qwenasr.hooks.upload import post_to_temporary_storage
+from airflow_provider_qwenasr.hooks.vocabulary import VocabularyMixin
 from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["QwenASRAsyncHook", "QwenASRHook"]
 
 
-class QwenASRHook(HookBase):
+class QwenASRHook(VocabularyMixin, HookBase):
     """Synchronous client of DashScope file transcription, for operators running on workers.
 
     :param qwen_asr_conn_id: the ``qwen_asr`` connection: API key as password, base URL as host
@@ -111,31 +112,64 @@ class QwenASRHook(HookBase):
         file_urls: Sequence[str] | None = None,
         parameters: Mapping[str, Any] | None = None,
         resources: Sequence[Mapping[str, Any]] | None = None,
+        context: str | Sequence[Any] | None = None,
+        hot_words: Mapping[str, int] | None = None,
+        vocabulary_id: str | None = None,
         on_attempt: Callable[[SubmitAttempt], None] | None = None,
     ) -> AsrTask:
         """Submit one transcription task and return it, never paying twice for one submit.
 
+        The arguments are checked against the model table first
+        (:func:`~airflow_provider_qwenasr._api.validate.plan_submit`), so a bad parameter costs nothing.
         A 429 or a refused connection means the service never took the submit, so it is sent again
         with backoff. When the outcome is unknown (a 5xx, or no complete answer: timeout, reset,
         truncated or garbled), the task the submit may have created is looked for
         (:func:`~airflow_provider_qwenasr.hooks.lost_submit.find_lost_task`): found, it is returned
         (it may have ended already); proven absent, the submit is sent again; otherwise
-        :class:`QwenASRSubmitUnknownError` names the candidates and nothing is sent again.
+        :class:`QwenASRSubmitUnknownError` names the candidates and nothing is sent again. A family
+        with a documented submit quota (Qwen-Audio: 600 a minute) is paced under it.
 
-        :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model
-            (``file_urls``, up to 100).
-        :param parameters: passed through (``language``, ``enable_words``, ``diarization_enabled``…).
+        :param model: a model of the table (``qwen3-asr-flash-filetrans``, ``fun-asr``,
+            ``qwen-audio-3.1-asr-flash-filetrans``…, dated versions included), or any other name.
+        :param parameters: the model's ``parameters`` (``language``, ``enable_words``,
+            ``diarization_enabled``…), each checked; undocumented ones pass with a warning.
         :param resources: Fun-ASR v1 hot-word resources, sent at the top level.
+        :param context: a context text (Qwen3 ``parameters.text``, Qwen-Audio ``input.context``).
+        :param hot_words: instant hot words ``{word: weight}`` (Qwen-Audio).
+        :param vocabulary_id: a hot-word table's id (Fun-ASR, Paraformer).
         :param on_attempt: called with each attempt just before its POST, so a caller can record it
             durably (a later try then reconciles instead of submitting blindly).
         :raises QwenASRInputError: for bad arguments, before anything is sent.
         :raises QwenASRApiError: when the service refuses the task.
         :raises QwenASRSubmitUnknownError: when a task may have been created but cannot be identified.
         """
-        body = build_submit_body(
-            model, file_url=file_url, file_urls=file_urls, parameters=parameters, resources=resources
+        plan = self.plan_submit(
+            model,
+            parameters=parameters,
+            resources=resources,
+            context=context,
+            hot_words=hot_words,
+            vocabulary_id=vocabulary_id,
         )
-        return submit_once(self, body, on_attempt)
+        return self.submit_planned(plan, file_url=file_url, file_urls=file_urls, on_attempt=on_attempt)
+
+    def plan_submit(self, model: str, **options: Any) -> SubmitPlan:
+        """Check a submit's model and options for this connection's region; nothing is sent.
+
+        ``options`` are :func:`~airflow_provider_qwenasr._api.validate.plan_submit`'s.
+        """
+        return plan_submit(model, region=self.settings.region, **options)
+
+    def submit_planned(
+        self,
+        plan: SubmitPlan,
+        *,
+        file_url: str | None = None,
+        file_urls: Sequence[str] | None = None,
+        on_attempt: Callable[[SubmitAttempt], None] | None = None,
+    ) -> AsrTask:
+        """Submit a checked plan with its audio URLs (see :meth:`submit_transcription`)."""
+        return submit_once(self, plan.body(file_url=file_url, file_urls=file_urls), on_attempt)
 
     def find_lost_task(self, attempt: SubmitAttempt, *, cause: QwenASRError | None = None) -> LostSubmit:
         """Find the task ``attempt`` created (see :mod:`~airflow_provider_qwenasr.hooks.lost_submit`).
@@ -245,7 +279,17 @@ class QwenASRHook(HookBase):
 
         The URL is valid for 48 hours, for ``model`` and this account only; submit it with the
         resolve header (the hook adds it for ``oss://`` URLs). Not for production volumes.
+
+        :raises QwenASRInputError: on a connection outside the Beijing (``cn``) region, where the
+            service has no temporary upload, and for a missing file; nothing is sent then.
         """
+        if self.settings.region != "cn":
+            raise QwenASRInputError(
+                f"A local file ({Path(path).name}) cannot be uploaded on a {self.settings.region!r} "
+                "connection: DashScope's temporary upload exists in the Beijing (cn) region only",
+                hint="Pass an object-storage path (s3://, gs://, oss://) as audio_path, or a public "
+                "or pre-signed URL as file_url",
+            )
         source = Path(path)
         if not source.is_file():
             raise QwenASRInputError(f"No file to upload at {source}")
@@ -263,7 +307,7 @@ class QwenASRHook(HookBase):
     def _send_once(self, request: ApiRequest) -> dict[str, Any]:
         import requests
 
-        budget = self._budget(self.settings) if request.endpoint in RATED_ENDPOINTS else None
+        budget = self._request_budget(self.settings, request)
         if budget:
             budget.acquire_blocking()
         try:
@@ -338,7 +382,7 @@ class QwenASRAsyncHook(HookBase):
         from airflow_provider_qwenasr.hooks.pool import host_pool
 
         settings = await self.get_settings()
-        budget = self._budget(settings) if request.endpoint in RATED_ENDPOINTS else None
+        budget = self._request_budget(settings, request)
         if budget:
             await budget.acquire()
         try:

@@ -8,6 +8,8 @@ from typing import Any
 
 from airflow_provider_qwenasr.exceptions import QwenASRResultError
 from airflow_provider_qwenasr.models._coerce import _extra, _int, _list, _optional_str
+from airflow_provider_qwenasr.models._speaker import SpeakerLabel, speaker_label, speaker_sort_key
+from airflow_provider_qwenasr.models._tags import read_tags, strip_tags
 
 __all__ = ["Sentence", "Transcript", "Transcription", "Word"]
 
@@ -25,7 +27,10 @@ def _ms(data: Mapping[str, Any], key: str) -> int:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Word:
-    """One word of a sentence, times in milliseconds from the start of the audio."""
+    """One word of a sentence, times in milliseconds from the start of the audio.
+
+    SenseVoice's inline tags (``<|Speech|>``…) are taken out of ``text`` and ``punctuation``.
+    """
 
     begin_time: int
     end_time: int
@@ -35,17 +40,20 @@ class Word:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Word:
         """Parse a ``words[]`` item."""
+        text = str(data.get("text") or "")
+        punctuation = str(data.get("punctuation") or "")
+        # Checked here, not only in strip_tags: a result holds thousands of words a minute.
         return cls(
             begin_time=_int(data.get("begin_time")),
             end_time=_int(data.get("end_time")),
-            text=str(data.get("text") or ""),
-            punctuation=str(data.get("punctuation") or ""),
+            text=strip_tags(text) if "<|" in text else text,
+            punctuation=strip_tags(punctuation) if "<|" in punctuation else punctuation,
         )
 
 
 _SENTENCE_KEYS = (
     *("sentence_id", "begin_time", "end_time", "text"),
-    *("language", "emotion", "speaker_id", "words"),
+    *("language", "emotion", "speaker_id", "events", "words"),
 )
 
 
@@ -54,7 +62,10 @@ class Sentence:
     """One sentence of a transcript.
 
     ``sentence_id`` starts at 0 for Qwen3 and at 1 for Fun-ASR; ``language`` and ``emotion`` come from
-    Qwen3 only, ``speaker_id`` from Fun-ASR with diarization.
+    Qwen3, ``speaker_id`` from Fun-ASR with diarization: an int or a string (``"spk0"``), as given.
+    SenseVoice's inline tags are read by :func:`~airflow_provider_qwenasr.models.read_tags`: ``text``
+    is without them, the language and emotion they mark fill ``language`` and ``emotion`` when the
+    sentence has none, and the audio events they mark are ``events`` (``Speech``, ``BGM``…).
     """
 
     sentence_id: int
@@ -63,7 +74,8 @@ class Sentence:
     text: str
     language: str | None = None
     emotion: str | None = None
-    speaker_id: int | None = None
+    speaker_id: SpeakerLabel | None = None
+    events: tuple[str, ...] = ()
     words: tuple[Word, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -75,15 +87,24 @@ class Sentence:
         """
         if not isinstance(data, Mapping) or "begin_time" not in data or "end_time" not in data:
             raise QwenASRResultError("A sentence in the result has no begin_time/end_time")
-        speaker = data.get("speaker_id")
+        text = str(data.get("text") or "")
+        language = _optional_str(data.get("language"))
+        emotion = _optional_str(data.get("emotion"))
+        events: tuple[str, ...] = ()
+        if "<|" in text:  # only SenseVoice's texts hold tags: the rest skip the call
+            text, language, emotion, events = read_tags(text, language, emotion)
+        if "events" in data:  # no DashScope field: the jsonl output's, read back
+            given = [e for e in _list(data["events"]) if isinstance(e, str)]
+            events = tuple(dict.fromkeys([*given, *events]))
         return cls(
             sentence_id=_int(data.get("sentence_id")),
             begin_time=_ms(data, "begin_time"),
             end_time=_ms(data, "end_time"),
-            text=str(data.get("text") or ""),
-            language=_optional_str(data.get("language")),
-            emotion=_optional_str(data.get("emotion")),
-            speaker_id=None if speaker is None else _int(speaker),
+            text=text,
+            language=language,
+            emotion=emotion,
+            speaker_id=speaker_label(data.get("speaker_id")),
+            events=events,
             words=tuple(Word.from_dict(w) for w in _list(data.get("words")) if isinstance(w, Mapping)),
             extra=_extra(data, _SENTENCE_KEYS),
         )
@@ -192,18 +213,19 @@ class Transcription:
 
     @property
     def languages(self) -> list[str]:
-        """Languages detected (Qwen3 only), sorted."""
+        """Languages detected (Qwen3, or SenseVoice's tags), sorted."""
         return sorted({s.language for s in self.sentences if s.language})
 
     @property
     def emotions(self) -> list[str]:
-        """Emotions detected (Qwen3 only), sorted."""
+        """Emotions detected (Qwen3, or SenseVoice's tags), sorted."""
         return sorted({s.emotion for s in self.sentences if s.emotion})
 
     @property
-    def speakers(self) -> list[int]:
-        """Speaker ids (Fun-ASR with diarization), sorted."""
-        return sorted({s.speaker_id for s in self.sentences if s.speaker_id is not None})
+    def speakers(self) -> list[SpeakerLabel]:
+        """Speaker labels (Fun-ASR with diarization), as given, in :func:`speaker_sort_key` order."""
+        labels = {s.speaker_id for s in self.sentences if s.speaker_id is not None}
+        return sorted(labels, key=speaker_sort_key)
 
     @property
     def characters(self) -> int:

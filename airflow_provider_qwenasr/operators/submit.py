@@ -19,6 +19,7 @@ from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE, TerminationReason
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_qwenasr._api.validate import SubmitPlan
     from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
     from airflow_provider_qwenasr.models import AsrTask
 
@@ -44,8 +45,10 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     or UNKNOWN is submitted anew. On older Airflow every try submits. The submit itself is never
     retried blindly (see :meth:`QwenASRHook.submit_transcription`).
 
-    :param model: ``qwen3-asr-flash-filetrans`` (one ``file_url``) or a Fun-ASR/Paraformer model such
-        as ``fun-asr`` or ``paraformer-v2`` (``file_urls``, up to 100). Templated.
+    :param model: a model of the table in ``docs/models.md``: ``qwen3-asr-flash-filetrans`` (one
+        ``file_url``), ``qwen-audio-3.1-asr-flash-filetrans``, or a Fun-ASR, Paraformer or SenseVoice
+        model such as ``fun-asr`` or ``paraformer-v2`` (``file_urls``, up to 100); dated versions
+        (``fun-asr-2025-11-07``) too. Another name is sent as is, with a warning. Templated.
     :param file_url: the audio URL (http, https, or ``oss://`` from a temporary upload). Templated;
         map over it with ``.expand(file_url=[...])``.
     :param file_urls: Fun-ASR/Paraformer: several audio URLs in one task. Templated.
@@ -57,8 +60,20 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     :param audio_url_expiry: how long a pre-signed audio URL stays valid.
     :param parameters: passed to DashScope as is (``language``, ``enable_words``, ``channel_id``,
         ``diarization_enabled``, ``speaker_count``, ``language_hints``…). Templated.
+        Each documented parameter is checked against the model's family before anything is sent
+        (see ``docs/models.md``); an undocumented one passes with a warning.
     :param asr_resources: Fun-ASR v1 hot-word ``resources`` (sent at the top level; named so
         because ``resources`` is an Airflow operator argument).
+    :param context: text that helps recognition (names, terms, the topic): Qwen3-ASR filetrans's
+        ``parameters.text`` (up to about 10,000 tokens), Qwen-Audio filetrans's ``input.context``.
+        Templated, so it can come from an upstream task (``"{{ ti.xcom_pull('notes') }}"``).
+    :param context_file: instead, a UTF-8 text file holding the context (relative to the DAG
+        folder, or absolute). Templated.
+    :param hot_words: instant hot words ``{"Qwen": 5, ...}`` (Qwen-Audio filetrans's
+        ``parameters.vocabulary``). Templated.
+    :param vocabulary_id: a hot-word table (Fun-ASR, Paraformer), e.g. the output of
+        :class:`~airflow_provider_qwenasr.operators.vocabulary.QwenASRCreateVocabularyOperator`;
+        its ``target_model`` must be this model. Templated.
     :param qwen_asr_conn_id: the ``qwen_asr`` connection.
     :param wait_for_completion: wait until the task ends (failing if it failed) before returning.
     :param deferrable: wait in the triggerer instead of the worker (default:
@@ -80,9 +95,13 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         "audio_conn_id",
         "parameters",
         "asr_resources",
+        "context",
+        "context_file",
+        "hot_words",
+        "vocabulary_id",
         "qwen_asr_conn_id",
     )
-    template_fields_renderers = {"parameters": "json", "asr_resources": "json"}
+    template_fields_renderers = {"parameters": "json", "asr_resources": "json", "hot_words": "json"}
     ui_color = "#ffd8a8"
 
     def __init__(
@@ -96,6 +115,10 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         audio_url_expiry: timedelta = DEFAULT_AUDIO_URL_EXPIRY,
         parameters: Mapping[str, Any] | None = None,
         asr_resources: Sequence[Mapping[str, Any]] | None = None,
+        context: str | Sequence[Any] | None = None,
+        context_file: str | None = None,
+        hot_words: Mapping[str, int] | None = None,
+        vocabulary_id: str | None = None,
         qwen_asr_conn_id: str = QwenASRHook.default_conn_name,
         wait_for_completion: bool = False,
         deferrable: bool = default_deferrable(),
@@ -114,6 +137,14 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         self.audio_url_expiry = audio_url_expiry
         self.parameters = parameters
         self.asr_resources = asr_resources
+        if context is not None and context_file is not None:
+            from airflow_provider_qwenasr.exceptions import QwenASRInputError
+
+            raise QwenASRInputError("Pass context or context_file, not both")
+        self.context = context
+        self.context_file = context_file
+        self.hot_words = hot_words
+        self.vocabulary_id = vocabulary_id
         self.qwen_asr_conn_id = qwen_asr_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
@@ -181,6 +212,8 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         from airflow_provider_qwenasr.hooks.lost_submit import SubmitAttempt
 
         store = context.get("task_state_store")
+        # Every argument but the audio is checked first: a bad one fails before any call or upload.
+        plan = self.plan()
         try:
             if store is None:
                 self.log.info(
@@ -197,14 +230,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
                     store.delete(STATE_KEY)
                     store.set(ATTEMPT_KEY, attempt.to_state(), retention=STATE_RETENTION)
 
-            task = self.hook.submit_transcription(
-                self.model,
-                file_url=file_url,
-                file_urls=file_urls,
-                parameters=self.parameters,
-                resources=self.asr_resources,
-                on_attempt=record,
-            )
+            task = self.hook.submit_planned(plan, file_url=file_url, file_urls=file_urls, on_attempt=record)
         except QwenASRSubmitUnknownError as error:
             # Airflow's own retry would submit blindly: a task may already be billed.
             raise AirflowFailException(str(error)) from error
@@ -212,6 +238,24 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
             store.set(STATE_KEY, task.task_id, retention=STATE_RETENTION)
         self.log.info("Submitted DashScope task %s (%s)", task.task_id, self.model)
         return task
+
+    def plan(self) -> SubmitPlan:
+        """The submit checked against the model table and the connection's region; nothing is sent."""
+        context = self.context
+        if self.context_file is not None:
+            from airflow_provider_qwenasr.operators._files import read_dag_file
+
+            context = read_dag_file(
+                self, self.context_file, argument="context_file", hint="It must be a UTF-8 text file"
+            )
+        return self.hook.plan_submit(
+            self.model,
+            parameters=self.parameters,
+            resources=self.asr_resources,
+            context=context,
+            hot_words=self.hot_words,
+            vocabulary_id=self.vocabulary_id,
+        )
 
     def _earlier_task(self, store: Any, attempt: SubmitAttempt | None) -> AsrTask | None:
         """The still useful task of an earlier try (by its stored id, or reconciled), else ``None``."""

@@ -71,7 +71,7 @@ class FileRecord(_FileKeys, total=False):
     duration_ms: int | None
     languages: list[str]
     emotions: list[str]
-    speakers: list[int]
+    speakers: list[int | str]  # a speaker label as given (models.SpeakerLabel)
     characters: int
     sentence_count: int
     channels: list[ChannelSummary]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_qwenasr.exceptions import QwenASRResultError
+from airflow_provider_qwenasr.models import SpeakerLabel, read_tags, speaker_label, speaker_sort_key
 
 # The models' coercions, so counts and times agree with them.
 from airflow_provider_qwenasr.models._coerce import _int as _as_int
@@ -80,7 +81,7 @@ class ResultStats:
     duration_ms: int | None = None
     languages: list[str] = field(default_factory=list)
     emotions: list[str] = field(default_factory=list)
-    speakers: list[int] = field(default_factory=list)
+    speakers: list[SpeakerLabel] = field(default_factory=list)
     characters: int = 0
     sentence_count: int = 0
     channels: list[ChannelStats] = field(default_factory=list)
@@ -147,7 +148,7 @@ class _Scanner:
         self.stats = ResultStats()
         self.languages: set[str] = set()
         self.emotions: set[str] = set()
-        self.speakers: set[int] = set()
+        self.speakers: set[SpeakerLabel] = set()
         self.last_end: int | None = None
         self.texts: list[str] = []
         self.text_chars = 0
@@ -248,7 +249,8 @@ class _Scanner:
             has_begin = has_end = bad_words = False
             end = 0
             language = emotion = None
-            speaker: int | None = None
+            text = ""
+            speaker: SpeakerLabel | None = None
             # Later duplicates overwrite earlier ones, as they do in json.load's dict.
             while True:
                 event, key = self.next()
@@ -269,13 +271,14 @@ class _Scanner:
                 elif key == "end_time":
                     end = _as_int(_build(event, value, events))
                     has_end = True
+                elif key == "text":
+                    text = str(_build(event, value, events) or "")
                 elif key == "language":
                     language = _optional_str(_build(event, value, events))
                 elif key == "emotion":
                     emotion = _optional_str(_build(event, value, events))
                 elif key == "speaker_id":
-                    raw = _build(event, value, events)
-                    speaker = None if raw is None else _as_int(raw)
+                    speaker = speaker_label(_build(event, value, events))
                 else:
                     _skip(event, events)
             if not (has_begin and has_end):
@@ -283,6 +286,8 @@ class _Scanner:
             if bad_words:
                 raise QwenASRResultError("A sentence's words are not a list")
             count += 1
+            if "<|" in text:  # SenseVoice's tags fill a missing language or emotion, as in the models
+                _, language, emotion, _ = read_tags(text, language, emotion)
             if language:
                 self.languages.add(language)
             if emotion:
@@ -306,7 +311,7 @@ class _Scanner:
             stats.duration_ms = self.last_end
         stats.languages = sorted(self.languages)
         stats.emotions = sorted(self.emotions)
-        stats.speakers = sorted(self.speakers)
+        stats.speakers = sorted(self.speakers, key=speaker_sort_key)
         if self.text_limit is not None and not stats.text_over_limit:
             stats.text = "\n".join(self.texts)
         return stats

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
+from airflow_provider_qwenasr.models import SpeakerLabel, speaker_sort_key
+
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.models import Sentence
 
@@ -36,7 +38,7 @@ MAX_LABELS = 50
 
 @dataclass(frozen=True)
 class SentenceRow:
-    """One sentence as the UI shows it (words dropped)."""
+    """One sentence as the UI shows it (words dropped; SenseVoice's inline tags already out of ``text``)."""
 
     channel_id: int
     sentence_id: int | None
@@ -45,7 +47,7 @@ class SentenceRow:
     text: str
     language: str | None = None
     emotion: str | None = None
-    speaker_id: int | None = None
+    speaker_id: SpeakerLabel | None = None
 
     @property
     def lane(self) -> str:
@@ -67,9 +69,15 @@ class SentenceRow:
         )
 
 
-def lane_key(channel_id: int, speaker_id: int | None) -> str:
-    """``c0`` for channel 0, ``c0-s1`` for speaker 1 on channel 0: the ``lane`` query parameter."""
-    return f"c{channel_id}" if speaker_id is None else f"c{channel_id}-s{speaker_id}"
+def lane_key(channel_id: int, speaker_id: SpeakerLabel | None) -> str:
+    """The ``lane`` query parameter: ``c0`` for channel 0, ``c0-s1`` for speaker 1 on channel 0.
+
+    A speaker named by a string (``"spk1"``) is ``c0-s:spk1``, so that the string ``"1"`` and the
+    number ``1`` (two speakers) never share a lane.
+    """
+    if speaker_id is None:
+        return f"c{channel_id}"
+    return f"c{channel_id}-s{speaker_id}" if isinstance(speaker_id, int) else f"c{channel_id}-s:{speaker_id}"
 
 
 @dataclass
@@ -87,17 +95,21 @@ class Lane:
 
     key: str
     channel_id: int
-    speaker_id: int | None
+    speaker_id: SpeakerLabel | None
     sentences: int = 0
     segments: list[Segment] = field(default_factory=list)
 
     def label(self, several_channels: bool) -> str:
-        """``Channel 0``, ``Speaker 1``, or ``Ch 0 · Speaker 1`` when channels must be told apart."""
+        """``Channel 0``, ``Speaker 1``, or ``Ch 0 · Speaker 1`` when channels must be told apart.
+
+        A speaker shows its label as given: ``Speaker spk1`` for a speaker the result names ``"spk1"``.
+        """
         if self.speaker_id is None:
             return f"Channel {self.channel_id}"
+        speaker = " ".join(str(self.speaker_id).split())
         if several_channels:
-            return f"Ch {self.channel_id} · Speaker {self.speaker_id}"
-        return f"Speaker {self.speaker_id}"
+            return f"Ch {self.channel_id} · Speaker {speaker}"
+        return f"Speaker {speaker}"
 
 
 @dataclass
@@ -212,7 +224,7 @@ def build_page(
             total += 1
     ordered = sorted(
         (b.lane for b in lanes.values()),
-        key=lambda ln: (ln.channel_id, -1 if ln.speaker_id is None else ln.speaker_id),
+        key=lambda ln: (ln.channel_id, speaker_sort_key(ln.speaker_id)),
     )
     return TranscriptPage(
         rows=kept,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -148,3 +149,108 @@ def test_sdk_check_and_upload_local(emulator: EmulatorServer, tmp_path: Path) ->
     assert url.endswith("/clip.mp3")
     without_header = QwenTranscription.wait(task=QwenTranscription.async_call(model=QWEN3, file_url=url))
     assert without_header.output.task_status == "FAILED"  # oss:// needs the resolve header
+
+
+# -- hot-word tables and the 2.x client ------------------------------------------------------------
+
+WORDS = [{"text": "Qwen-ASR", "weight": 4, "lang": "en"}]
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Any:
+    """The SDK 2.x client, pointed at the emulator by ``base_url`` (no retries: answers are seen as sent)."""
+    sdk = dashscope.Client(api_key=KEY, base_url=emulator.base_url, max_retries=0)
+    with pytest.warns(FutureWarning, match="preview"):  # 2.0.2 mounts its audio API as a preview
+        sdk.audio  # noqa: B018 - the first access mounts it
+    return sdk
+
+
+def test_v2_vocabularies_create_list_get_update_delete(emulator: EmulatorServer, client: Any) -> None:
+    vocabularies = client.audio.vocabularies
+    created = vocabularies.create(target_model="fun-asr", prefix="holdout", vocabulary=WORDS)
+    assert created.vocabulary_id.startswith("vocab-holdout-")
+    listed = vocabularies.list(prefix="holdout")
+    assert [item["vocabulary_id"] for item in listed.vocabularies] == [created.vocabulary_id]
+    assert listed.vocabularies[0]["status"] == "OK"
+    got = vocabularies.get(created.vocabulary_id)
+    assert got.vocabulary == WORDS
+    assert got.target_model == "fun-asr"
+    new_words = [{"text": "DashScope", "weight": 2}]
+    assert vocabularies.update(created.vocabulary_id, vocabulary=new_words).status_code == 200
+    assert vocabularies.get(created.vocabulary_id).vocabulary == new_words
+    assert vocabularies.delete(created.vocabulary_id).status_code == 200
+    with pytest.raises(dashscope.v2.errors.BadRequestError) as refused:
+        vocabularies.get(created.vocabulary_id)
+    assert refused.value.code == "InvalidParameter"
+    assert vocabularies.list().vocabularies == []
+    sent = emulator.backend.requests.entries("customization")
+    assert [entry["body"]["input"]["action"] for entry in sent] == [
+        "create_vocabulary",
+        "list_vocabulary",
+        "query_vocabulary",
+        "update_vocabulary",
+        "query_vocabulary",
+        "delete_vocabulary",
+        "query_vocabulary",
+        "list_vocabulary",
+    ]
+    assert all(entry["body"]["model"] == "speech-biasing" for entry in sent)
+
+
+def test_v2_transcribe_with_its_default_model(emulator: EmulatorServer, client: Any) -> None:
+    job = client.audio.asr.transcribe(["https://example.com/a.wav?audio_seconds=12"], poll_interval=0.05)
+    assert job.status == "SUCCEEDED"
+    [result] = job.results
+    assert result.subtask_status == "SUCCEEDED"
+    document = requests.get(result.transcription_url).json()
+    assert document["transcripts"][0]["sentences"][0]["emotion"]  # a Qwen3-style document
+    [submit] = emulator.backend.requests.entries("submit")
+    assert submit["body"]["model"] == "qwen-audio-3.1-asr-flash-filetrans"
+    assert submit["body"]["parameters"] == {}
+
+
+def test_v2_transcribe_with_a_table(emulator: EmulatorServer, client: Any) -> None:
+    table = client.audio.vocabularies.create(target_model="fun-asr", prefix="calls", vocabulary=WORDS)
+    job = client.audio.asr.transcribe(
+        ["https://example.com/a.wav"],
+        model="fun-asr",
+        parameters={"vocabulary_id": table.vocabulary_id},
+        poll_interval=0.05,
+    )
+    assert job.status == "SUCCEEDED"
+    with pytest.raises(dashscope.v2.errors.DashScopeError) as failed:
+        client.audio.asr.transcribe(
+            ["https://example.com/a.wav"],
+            model="paraformer-v2",  # the table is for fun-asr
+            parameters={"vocabulary_id": table.vocabulary_id},
+            poll_interval=0.05,
+        )
+    assert table.vocabulary_id in str(failed.value)
+
+
+def test_v1_vocabulary_service(emulator: EmulatorServer) -> None:
+    from dashscope.audio.asr import VocabularyService, VocabularyServiceException
+
+    service = VocabularyService()
+    vocabulary_id = service.create_vocabulary(target_model="paraformer-v2", prefix="v1", vocabulary=WORDS)
+    assert vocabulary_id.startswith("vocab-v1-")
+    [listed] = service.list_vocabularies(prefix="v1")
+    assert listed["vocabulary_id"] == vocabulary_id
+    queried = service.query_vocabulary(vocabulary_id)
+    assert queried["vocabulary"] == WORDS
+    assert queried["target_model"] == "paraformer-v2"
+    service.update_vocabulary(vocabulary_id, [{"text": "Paraformer", "weight": 3, "lang": "en"}])
+    assert service.query_vocabulary(vocabulary_id)["vocabulary"][0]["text"] == "Paraformer"
+    service.delete_vocabulary(vocabulary_id)
+    assert service.list_vocabularies() == []
+    with pytest.raises(VocabularyServiceException, match="InvalidParameter"):
+        service.query_vocabulary(vocabulary_id)
+    with pytest.raises(VocabularyServiceException, match="InvalidParameter"):
+        service.create_vocabulary(target_model="qwen3-asr-flash-filetrans", prefix="v1", vocabulary=WORDS)
+    done = Transcription.wait(
+        task=Transcription.async_call(
+            model="paraformer-v2", file_urls=["https://example.com/a.wav"], vocabulary_id=vocabulary_id
+        )
+    )
+    assert done.output.task_status == "FAILED"  # deleted: the task fails, the submit did not
+    assert done.output.code == "InvalidParameter"

@@ -255,7 +255,10 @@ def test_foreign_workspace_is_403(http: requests.Session) -> None:
     [
         ({"input": {"file_url": "https://e.com/a.wav"}, "parameters": {}}, "BadRequest.EmptyModel"),
         ({"model": QWEN3, "parameters": {}}, "BadRequest.EmptyInput"),
-        ({"model": QWEN3, "input": {"file_url": "https://e.com/a.wav"}}, "BadRequest.EmptyParameters"),
+        (
+            {"model": QWEN3, "input": {"file_url": "https://e.com/a.wav"}, "parameters": "x"},
+            "InvalidParameter",
+        ),
         (
             {"model": "whisper-9", "input": {"file_url": "https://e.com/a.wav"}, "parameters": {}},
             "InvalidParameter",
@@ -279,7 +282,7 @@ def test_foreign_workspace_is_403(http: requests.Session) -> None:
     ids=[
         "no-model",
         "no-input",
-        "no-parameters",
+        "parameters-not-an-object",
         "unknown-model",
         "qwen3-with-file_urls",
         "funasr-with-file_url",

@@ -146,20 +146,43 @@ def test_fetch_operator_refuses_a_bad_task_id(
 @pytest.mark.parametrize(
     "model",
     [
-        pytest.param("fun-asr-2099-01-01", id="funasr-snapshot"),
-        pytest.param("qwen3-asr-flash-filetrans-2099", id="qwen3-snapshot"),
+        pytest.param("fun-asr-nano-next", id="funasr-like"),
+        pytest.param("qwen3-asr-flash-filetrans-next", id="qwen3-like"),
     ],
 )
 def test_unknown_model_warns_and_passes_through(qwen_conn: str, emulator: EmulatorServer, model: str) -> None:
+    """A name the table does not hold is sent as is, with one warning: the service decides."""
+    from airflow_provider_qwenasr.exceptions import QwenASRApiError
+
     operator = QwenASRSubmitTranscriptionOperator(
         task_id="submit", qwen_asr_conn_id=qwen_conn, model=model, file_url=AUDIO
     )
-    with pytest.warns(UserWarning, match=model):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(QwenASRApiError, match="Model not exist"):
+            operator.execute({})  # type: ignore[arg-type]
+    assert [str(w.message) for w in caught if issubclass(w.category, UserWarning)] == [
+        f"Model {model!r} is not one this provider knows; sending it as is, shaped like "
+        + ("Qwen3-ASR filetrans" if model.startswith("qwen3") else "Fun-ASR")
+    ]
+    (submit,) = emulator.backend.requests.entries("submit")
+    assert submit["body"]["model"] == model
+    assert submit["status"] == 400  # the emulator, like the service, knows no such model
+
+
+@pytest.mark.parametrize(
+    "model", ["fun-asr-2025-11-07", "qwen3-asr-flash-filetrans-2025-11-17", "fun-asr-mtl-2025-08-25"]
+)
+def test_dated_versions_are_known_models(qwen_conn: str, emulator: EmulatorServer, model: str) -> None:
+    operator = QwenASRSubmitTranscriptionOperator(
+        task_id="submit", qwen_asr_conn_id=qwen_conn, model=model, file_url=AUDIO
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
         task_id = operator.execute({})  # type: ignore[arg-type]
     (submit,) = emulator.backend.requests.entries("submit")
     assert submit["body"]["model"] == model
     assert submit["status"] == 200
-    assert isinstance(task_id, str)
     assert task_id
 
 

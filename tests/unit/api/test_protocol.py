@@ -205,9 +205,12 @@ def test_refused_file_url_message_hides_its_query() -> None:
         pytest.param(QWEN3, "qwen3", id="qwen3"),
         pytest.param("Qwen3-ASR-flash-filetrans-2025", "qwen3", id="qwen3-case"),
         pytest.param("qwen-asr-x", "qwen3", id="qwen-asr"),
-        pytest.param("fun-asr", "funasr", id="fun-asr"),
-        pytest.param("paraformer-v2", "funasr", id="paraformer"),
-        pytest.param("some-new-model", "funasr", id="unknown"),
+        pytest.param("fun-asr", "fun-asr", id="fun-asr"),
+        pytest.param("fun-asr-2025-11-07", "fun-asr", id="fun-asr-dated"),
+        pytest.param("paraformer-v2", "paraformer", id="paraformer"),
+        pytest.param("qwen-audio-3.1-asr-flash-filetrans", "qwen-audio", id="qwen-audio"),
+        pytest.param("qwen-audio-9-asr", "qwen-audio", id="qwen-audio-unknown"),
+        pytest.param("some-new-model", "fun-asr", id="unknown"),
     ],
 )
 def test_model_family(model: str, family: str) -> None:
@@ -490,3 +493,15 @@ def test_decode_answer_list_with_code_is_not_an_error() -> None:
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "hint"),
+    [("query", "query_qps"), ("submit", "submit quota"), ("customization", "hot-word table")],
+)
+def test_a_429_hint_names_the_quota_of_its_endpoint(endpoint: str, hint: str) -> None:
+    """A throttled submit is not paced by ``query_qps``: its hint must not say to lower it."""
+    from airflow_provider_qwenasr._api.errors import error_from_response
+
+    error = error_from_response(429, {"code": "Throttling.RateQuota", "message": "x"}, {}, endpoint=endpoint)
+    assert hint in str(error.hint)

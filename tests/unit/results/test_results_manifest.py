@@ -92,7 +92,7 @@ def test_the_channel_summary_matches_the_parsers_stats() -> None:
             id="channel-id",
         ),
         pytest.param(
-            {"files": [{"speakers": ["x"]}]}, "files[0].speakers must be a list of int", id="speakers"
+            {"files": [{"speakers": [1.5]}]}, "files[0].speakers must be a list of values", id="speakers"
         ),
         pytest.param({"totals": {"files": "2"}}, "totals.files must be a number", id="totals"),
     ],
