@@ -21,7 +21,7 @@ BAR_COLOR = "#0f766e"
 TOOLTIP_DAGS = 5
 
 _WIDTH = 1000
-_HEIGHT = 190
+_HEIGHT = 166
 _LEFT = 70
 _TOP = 22
 _PLOT = 120  # height of the bars' area
