@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOCS_IMAGES = REPO_ROOT / "docs" / "images" / "ui"
-SCREENSHOTS = ("transcript-tab.png", "transcriptions-page.png", "failed-task.png")
+SCREENSHOTS = ("transcript-tab.png", "transcriptions-page.png", "transcriptions-spend.png", "failed-task.png")
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import IO, Annotated, Any
 
 from airflow.api_fastapi.common.db.common import SessionDep
@@ -16,10 +17,10 @@ from airflow.utils.state import TaskInstanceState
 from fastapi import FastAPI, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from airflow_provider_qwenasr.output_signing import OutputOwner
-from airflow_provider_qwenasr.ui import links, store, views
+from airflow_provider_qwenasr.ui import links, spend, store, views
 from airflow_provider_qwenasr.ui.access import ReadTranscript, UserDep, can_read_logs, readable_dag_ids
 from airflow_provider_qwenasr.ui.manifest import (
     OUTPUT_MEDIA_TYPES,
@@ -30,10 +31,11 @@ from airflow_provider_qwenasr.ui.manifest import (
     output_uri,
 )
 from airflow_provider_qwenasr.ui.render import SECURITY_HEADERS, page
-from airflow_provider_qwenasr.ui.routes import DOWNLOAD, TRANSCRIPT, TRANSCRIPTIONS
+from airflow_provider_qwenasr.ui.routes import DOWNLOAD, SPEND, TRANSCRIPT, TRANSCRIPTIONS
 from airflow_provider_qwenasr.ui.sentences import open_output
+from airflow_provider_qwenasr.ui.spend_chart import render_spend_chart
 
-__all__ = ["create_app", "download", "transcript", "transcriptions"]
+__all__ = ["create_app", "download", "spend_figures", "transcript", "transcriptions"]
 
 #: Manifest statuses offered by the status filter (DashScope's terminal task statuses).
 STATUSES = ("SUCCEEDED", "FAILED")
@@ -48,6 +50,8 @@ _WAITING = {
 _CHUNK = 256 * 1024
 
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
+DagFilter = Annotated[str | None, Query(max_length=250)]
+StatusFilter = Annotated[str | None, Query(alias="status", max_length=40)]
 
 
 def _map_index(raw: str) -> int:
@@ -180,8 +184,8 @@ def transcriptions(
     request: Request,
     user: UserDep,
     session: SessionDep,
-    dag_id: Annotated[str | None, Query(max_length=250)] = None,
-    status_filter: Annotated[str | None, Query(alias="status", max_length=40)] = None,
+    dag_id: DagFilter = None,
+    status_filter: StatusFilter = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=5, le=200)] = 25,
 ) -> Response:
@@ -197,6 +201,7 @@ def transcriptions(
         offset=(page_number - 1) * size,
         limit=size,
     )
+    figures = _spend(session, readable, dag_id, status_filter)
     pages = max(1, -(-total // size))
     here = {"dag_id": dag_id, "status": status_filter, "size": size if size != 25 else None}
     path = request.url.path
@@ -213,7 +218,39 @@ def transcriptions(
         total=total,
         prev_href=links.with_query(path, {**here, "page": page_number - 1}) if page_number > 1 else None,
         next_href=links.with_query(path, {**here, "page": page_number + 1}) if page_number < pages else None,
+        spend=figures,
+        spend_chart=render_spend_chart(figures.daily, scope=_scope(dag_id, status_filter)),
+        spend_href=links.with_query(
+            links.app_path(request, SPEND), {"dag_id": dag_id, "status": status_filter}
+        ),
+        seconds=spend.seconds,
+        hours=spend.hours,
     )
+
+
+def _spend(session: SessionDep, readable: set[str], dag_id: str | None, status: str | None) -> spend.Spend:
+    """The page's figures: its filters, its readable DAGs, the last week (bounded by the store)."""
+    now = datetime.now(timezone.utc)
+    rows = store.spend_rows(session, readable, since=now - spend.WEEK, dag_id=dag_id, status=status)
+    return spend.aggregate(rows, now)
+
+
+def _scope(dag_id: str | None, status: str | None) -> str:
+    return ", ".join(part for part in (dag_id and f"DAG {dag_id}", status and f"status {status}") if part)
+
+
+def spend_figures(
+    user: UserDep,
+    session: SessionDep,
+    dag_id: DagFilter = None,
+    status_filter: StatusFilter = None,
+) -> Response:
+    """The Transcriptions page's spend figures as JSON: the same filters and the same readable DAGs."""
+    dag_id = dag_id or None
+    status_filter = status_filter or None
+    figures = _spend(session, readable_dag_ids(user), dag_id, status_filter)
+    document = spend.spend_json(figures, {"dag_id": dag_id, "status": status_filter})
+    return JSONResponse(document, headers=SECURITY_HEADERS)
 
 
 _HEADINGS = {
@@ -240,6 +277,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = (
         getattr(exc, "detail", None) if isinstance(exc, StarletteHTTPException) else "Invalid parameters."
     )
+    if request.url.path.endswith(SPEND):  # the JSON route answers errors in JSON
+        headers = {**SECURITY_HEADERS, **(getattr(exc, "headers", None) or {})}
+        return JSONResponse({"detail": str(detail or "")}, status_code=code, headers=headers)
     response = page(
         "error.html",
         status_code=code,
@@ -262,6 +302,7 @@ def create_app() -> FastAPI:
     app.add_api_route(TRANSCRIPT, transcript, name="transcript", **guarded)
     app.add_api_route(DOWNLOAD, download, name="download", **guarded)
     app.add_api_route(TRANSCRIPTIONS, transcriptions, name="transcriptions", **guarded)
+    app.add_api_route(SPEND, spend_figures, name="spend", **guarded)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _http_error)
     return app

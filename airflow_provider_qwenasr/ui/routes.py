@@ -12,6 +12,7 @@ import re
 __all__ = [
     "DOWNLOAD",
     "NAV_ROUTE",
+    "SPEND",
     "TAB_ROUTE",
     "TRANSCRIPT",
     "TRANSCRIPTIONS",
@@ -28,6 +29,8 @@ TRANSCRIPT = "/ti/{dag_id}/{run_id}/{task_id}/{map_index}"
 DOWNLOAD = TRANSCRIPT + "/files/{index}/{fmt}"
 #: The Transcriptions page (Browse menu).
 TRANSCRIPTIONS = "/transcriptions"
+#: The Transcriptions page's spend figures, as JSON (same filters and access as the page).
+SPEND = TRANSCRIPTIONS + "/spend"
 
 #: The UI route of the Transcript tab (``url_route`` of the ``task_instance`` external view).
 TAB_ROUTE = "qwen-asr-transcript"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from airflow_provider_qwenasr.exceptions import QwenASRError
 from airflow_provider_qwenasr.failure_record import FAILURE_XCOM_KEY
 from airflow_provider_qwenasr.results.manifest import is_manifest
+from airflow_provider_qwenasr.ui.spend import SPEND_ROW_LIMIT, SpendRow
 
 __all__ = [
     "Failure",
@@ -40,12 +41,15 @@ __all__ = [
     "mapped_indexes",
     "parse_error_fields",
     "recorded_error",
+    "spend_rows",
 ]
 
 #: How many of a failed try's log messages are scanned, from its end.
 LOG_TAIL = 2000
 #: How many error lines a failure shows.
 ERROR_LINES = 12
+#: Rows fetched at a time for the spend figures.
+_SPEND_BATCH = 1000
 
 # ``asr_task_id`` is how errors label the DashScope id; logs of older versions say ``task_id``.
 _FIELD = re.compile(
@@ -134,6 +138,23 @@ def get_manifest(
     return value if is_manifest(value) else None
 
 
+def _manifest_conditions(dag_ids: Iterable[str], dag_id: str | None, status: str | None) -> list[Any] | None:
+    """The listing's SQL filter (readable DAGs, the page's filters, manifest-shaped); None: nothing."""
+    allowed = sorted(set(dag_ids) if dag_id is None else set(dag_ids) & {dag_id})
+    if not allowed:
+        return None
+    conditions = [
+        XComModel.key == "return_value",
+        XComModel.dag_id.in_(allowed),
+        XComModel.value["asr_task_id"].as_string().is_not(None),
+        XComModel.value["files"].as_string().is_not(None),
+        XComModel.value["outputs"].as_string().is_not(None),
+    ]
+    if status:
+        conditions.append(XComModel.value["status"].as_string() == status)
+    return conditions
+
+
 def list_manifests(
     session: Session,
     dag_ids: Iterable[str],
@@ -148,18 +169,9 @@ def list_manifests(
     :param dag_ids: the DAGs the user may read (the auth manager's answer).
     :param dag_id: only this DAG. :param status: only manifests with this ``status``.
     """
-    allowed = sorted(set(dag_ids) if dag_id is None else set(dag_ids) & {dag_id})
-    if not allowed:
+    conditions = _manifest_conditions(dag_ids, dag_id, status)
+    if conditions is None:
         return [], 0
-    conditions = [
-        XComModel.key == "return_value",
-        XComModel.dag_id.in_(allowed),
-        XComModel.value["asr_task_id"].as_string().is_not(None),
-        XComModel.value["files"].as_string().is_not(None),
-        XComModel.value["outputs"].as_string().is_not(None),
-    ]
-    if status:
-        conditions.append(XComModel.value["status"].as_string() == status)
     total = session.scalar(select(func.count()).select_from(XComModel).where(*conditions)) or 0
     rows = session.scalars(
         select(XComModel)
@@ -176,6 +188,41 @@ def list_manifests(
                 ManifestRow(row.dag_id, row.run_id, row.task_id, row.map_index, row.timestamp, value)
             )
     return result, int(total)
+
+
+def spend_rows(
+    session: Session,
+    dag_ids: Iterable[str],
+    *,
+    since: datetime,
+    dag_id: str | None = None,
+    status: str | None = None,
+    limit: int = SPEND_ROW_LIMIT,
+) -> Iterator[SpendRow]:
+    """The figures of the listing's manifests returned after ``since``, newest first, streamed.
+
+    Only four JSON values of each manifest are selected (never its files, which may hold a whole
+    transcript), at most ``limit + 1`` rows (so :func:`.spend.aggregate` can tell it stopped
+    early), fetched in batches: memory stays bounded however many transcriptions there are.
+    """
+    conditions = _manifest_conditions(dag_ids, dag_id, status)
+    if conditions is None:
+        return
+    query = (
+        select(
+            XComModel.dag_id,
+            XComModel.timestamp,
+            XComModel.value["status"],
+            XComModel.value["usage_seconds"],
+            XComModel.value[("totals", "duration_ms")],
+        )
+        .where(*conditions, XComModel.timestamp > since)
+        .order_by(XComModel.timestamp.desc())
+        .limit(limit + 1)
+        .execution_options(yield_per=_SPEND_BATCH)
+    )
+    for dag, timestamp, state, usage, duration in session.execute(query):
+        yield SpendRow(dag, timestamp, state, usage, duration)
 
 
 def dag_ids_with_manifests(session: Session, dag_ids: Iterable[str]) -> list[str]:

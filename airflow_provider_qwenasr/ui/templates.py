@@ -34,6 +34,10 @@ svg.timeline { width: 100%; max-width: 1000px; height: auto; display: block; mar
 svg.timeline .label, svg.timeline .axis { font: 12px system-ui, sans-serif; fill: var(--fg); }
 svg.timeline .axis { fill: var(--muted); font-size: 10px; }
 svg.timeline .tick { stroke: var(--line); } svg.timeline .track { fill: var(--chip); }
+svg.spend { width: 100%; max-width: 1000px; height: auto; display: block; margin: 6px 0; }
+svg.spend .axis, svg.spend .value { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg.spend .value { fill: var(--fg); } svg.spend .tick { stroke: var(--line); }
+table.spend { width: auto; } table.spend th.window { text-align: center; }
 pre.log { background: var(--chip); padding: 8px; overflow-x: auto; white-space: pre-wrap; }
 form.filters { margin: 6px 0 10px; } form.filters label { margin-right: 12px; }
 """
@@ -126,6 +130,26 @@ _LIST = """{% extends "base.html" %}{% block body %}
   <label>Status <select name="status"><option value="">any</option>{% for s in status_options %}<option value="{{ s }}"{% if s == status %} selected{% endif %}>{{ s }}</option>{% endfor %}</select></label>
   <button type="submit">Filter</button>
 </form>
+<section class="spend" aria-labelledby="spend-heading">
+<h2 id="spend-heading">Spend{% if dag_id or status %} <span class="muted">· filtered</span>{% endif %}</h2>
+<table class="spend">
+<thead><tr><th rowspan="2">DAG</th><th colspan="3" class="window">Last 24 hours</th><th colspan="3" class="window">Last 7 days</th></tr>
+<tr>{% for _ in (1, 2) %}<th>Transcriptions</th><th>Audio</th><th>Billed</th>{% endfor %}</tr></thead>
+<tbody>
+{% macro figures(f) %}<td class="count">{{ f.count }}{% if f.by_status %} <span class="muted">({% for s, n in f.by_status|dictsort %}<span class="status-{{ s }}">{{ n }} {{ s }}</span>{% if not loop.last %}, {% endif %}{% endfor %})</span>{% endif %}</td>
+<td class="time">{{ seconds(f.audio_seconds) }} <span class="muted">{{ hours(f.audio_seconds) }}</span></td>
+<td class="time billed">{{ seconds(f.billed_seconds) }} <span class="muted">{{ hours(f.billed_seconds) }}</span>{% if f.without_usage %} <span class="muted" title="transcriptions without a billed figure">+{{ f.without_usage }} unbilled</span>{% endif %}</td>{% endmacro %}
+{% for d in spend.dags %}<tr class="spend-dag"><td>{{ d.dag_id }}</td>{{ figures(d.day) }}{{ figures(d.week) }}</tr>
+{% else %}<tr><td colspan="7" class="muted">No transcriptions in the last 7 days{% if dag_id or status %} match the filter{% endif %}.</td></tr>{% endfor %}
+</tbody>
+{% if spend.dags|length > 1 %}<tfoot><tr class="spend-total"><th>All DAGs</th>{{ figures(spend.day) }}{{ figures(spend.week) }}</tr></tfoot>{% endif %}
+</table>
+{{ spend_chart }}
+<p class="muted">Billed seconds are DashScope's <code>usage.seconds</code>; audio is the duration of the files that succeeded. Days are UTC.
+{% if spend.truncated %}<span class="bad">Only the newest {{ spend.limit }} transcriptions of the last 7 days are counted.</span>{% endif %}
+<a href="{{ spend_href }}">JSON</a></p>
+</section>
+<h2>Transcriptions</h2>
 <table class="transcriptions">
 <thead><tr><th>When</th><th>DAG</th><th>Run</th><th>Task</th><th>Map index</th><th>DashScope task</th><th>Status</th><th>Audio</th><th>Languages</th><th>Characters</th><th>Outputs</th></tr></thead>
 <tbody>

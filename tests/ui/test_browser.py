@@ -215,6 +215,7 @@ def test_transcript_tab_and_transcriptions_page_in_chromium(
     assert manifest["asr_task_id"] in listing.text
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.transcription")
     assert len(rows) == 1, "only the fetch task's manifest, not the sensor's summary"
+    _check_spend(browser, manifest)
     browser.switch_to.default_content()
     _shot(browser, "transcriptions-page.png")
 
@@ -222,6 +223,34 @@ def test_transcript_tab_and_transcriptions_page_in_chromium(
     anonymous = httpx.get(f"{dep.base_url}/qwen-asr/transcriptions", timeout=30)
     assert anonymous.status_code == 401
     _rewritten_manifest_serves_nothing_else(dep, run_id, manifest)
+
+
+def _check_spend(driver: Any, manifest: dict[str, Any]) -> None:
+    """Inside the Transcriptions frame: the run's DAG has a spend row and today's bar is drawn."""
+    from selenium.webdriver.common.by import By
+
+    section = driver.find_element(By.CSS_SELECTOR, "section.spend")
+    [dag_row] = driver.find_elements(By.CSS_SELECTOR, "tr.spend-dag")
+    cells = dag_row.find_elements(By.TAG_NAME, "td")
+    assert cells[0].text == DAG_ID
+    assert [cells[1].text, cells[4].text] == ["1 (1 SUCCEEDED)"] * 2, "in both windows"
+    billed = manifest["usage_seconds"]
+    assert billed, "the emulator bills usage.seconds"
+    assert cells[3].text.startswith(f"{billed:.1f} s" if billed < 100 else f"{billed:,.0f} s")
+    assert cells[3].text.endswith(" h")
+    chart = driver.find_element(By.CSS_SELECTOR, "svg.spend")
+    assert chart.is_displayed()
+    assert chart.size["width"] > 300
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "svg.spend > title")
+        .get_attribute("textContent")
+        .startswith("Billed hours per day")
+    )
+    bars = driver.find_elements(By.CSS_SELECTOR, "svg.spend rect.bar")
+    assert len(bars) == 7
+    assert float(bars[-1].get_attribute("height")) > 1, "today's bar is the tallest: the only spend"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    section.screenshot(str(ARTIFACTS / "transcriptions-spend.png"))
 
 
 def _rewritten_manifest_serves_nothing_else(
