@@ -17,7 +17,8 @@ def get_provider_info() -> dict[str, Any]:
     """Describe the provider to Airflow's ``ProvidersManager`` (entry point ``apache_airflow_provider``).
 
     Registers the ``qwen_asr`` connection type with its form fields (Airflow >= 3.2 reads
-    ``conn-fields`` and ``ui-field-behaviour`` from here), the hooks, operators, sensors and triggers.
+    ``conn-fields`` and ``ui-field-behaviour`` from here), the hooks, operators, sensors and
+    triggers, and the operators' extra link.
     """
     return {
         "package-name": "airflow-provider-qwenasr",
@@ -49,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_qwenasr.triggers.qwen_asr"],
             }
         ],
+        "extra-links": ["airflow_provider_qwenasr.operators.links.QwenASRTranscriptLink"],
         "config": {
             "qwen_asr": {
                 "description": "The Qwen-ASR provider's pages in the Airflow UI.",

@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.base import HookBase
+from airflow_provider_qwenasr.operators.links import QwenASRTranscriptLink
 from airflow_provider_qwenasr.results.fetch import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_XCOM_BYTES,
@@ -77,6 +78,7 @@ class QwenASRFetchTranscriptionOperator(BaseOperator):
     )
     template_fields_renderers = {"format_options": "json"}
     ui_color = "#e8f4ff"
+    operator_extra_links = (QwenASRTranscriptLink(),)
 
     def __init__(
         self,

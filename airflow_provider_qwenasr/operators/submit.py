@@ -14,6 +14,7 @@ from airflow_provider_qwenasr._compat import AirflowFailException, AirflowTaskTi
 from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.operators.links import QwenASRTranscriptLink
 from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE, TerminationReason
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     )
     template_fields_renderers = {"parameters": "json", "asr_resources": "json", "hot_words": "json"}
     ui_color = "#ffd8a8"
+    operator_extra_links = (QwenASRTranscriptLink(),)
 
     def __init__(
         self,

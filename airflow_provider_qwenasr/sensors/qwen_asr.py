@@ -13,6 +13,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_qwenasr._compat import AirflowFailException, AirflowSkipException, default_deferrable
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.operators.links import QwenASRTranscriptLink
 from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("asr_task_id", "qwen_asr_conn_id")
     ui_color = "#c6e2ff"
+    operator_extra_links = (QwenASRTranscriptLink(),)
 
     def __init__(
         self,

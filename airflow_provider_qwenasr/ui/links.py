@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from airflow_provider_qwenasr.ui.routes import DOWNLOAD, TAB_ROUTE, TRANSCRIPT, URL_PREFIX, fill
+from airflow_provider_qwenasr.ui.routes import (
+    DOWNLOAD,
+    TRANSCRIPT,
+    UI_RUN,
+    URL_PREFIX,
+    fill,
+    segment,
+    ui_task_tab_path,
+)
 
 __all__ = [
     "app_path",
@@ -25,14 +33,10 @@ __all__ = [
 ]
 
 
-def _seg(value: Any) -> str:
-    return quote(str(value), safe="")
-
-
 def app_path(request: Request, route: str, **params: Any) -> str:
     """Absolute path of a page of this app: ``route`` (:mod:`.routes`) with ``params`` encoded in it."""
     root = str(request.scope.get("root_path", "")).rstrip("/")
-    return root + fill(route, **{name: _seg(value) for name, value in params.items()})
+    return root + fill(route, **{name: segment(value) for name, value in params.items()})
 
 
 def ui_base(request: Request) -> str:
@@ -70,12 +74,9 @@ def download_path(
 
 def ui_task_tab(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
     """The Airflow UI page of a task instance, opened on its Transcript tab."""
-    path = f"{ui_base(request)}dags/{_seg(dag_id)}/runs/{_seg(run_id)}/tasks/{_seg(task_id)}"
-    if map_index >= 0:
-        path += f"/mapped/{map_index}"
-    return f"{path}/plugin/{TAB_ROUTE}"
+    return ui_base(request) + ui_task_tab_path(dag_id, run_id, task_id, map_index)
 
 
 def ui_run(request: Request, dag_id: str, run_id: str) -> str:
     """The Airflow UI page of a DAG run."""
-    return f"{ui_base(request)}dags/{_seg(dag_id)}/runs/{_seg(run_id)}"
+    return ui_base(request) + fill(UI_RUN, dag_id=segment(dag_id), run_id=segment(run_id))

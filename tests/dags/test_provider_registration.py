@@ -77,3 +77,11 @@ def test_added_connection_keeps_its_type_and_tests_green(home: AirflowHome, emul
     )
     assert "success" in output.lower()
     assert EMULATOR_API_KEY not in output
+
+
+def test_the_transcript_link_is_registered(home: AirflowHome) -> None:
+    """``extra-links`` in the provider info: Airflow imports the class and lists it."""
+    links = cli_json(_airflow(home, "providers", "links", "-o", "json"))
+    assert "airflow_provider_qwenasr.operators.links.QwenASRTranscriptLink" in {
+        link["extra_link_class_name"] for link in links
+    }
