@@ -30,7 +30,8 @@ def _width(char: str) -> int:
 
 
 def _text_width(text: str) -> int:
-    return sum(map(_width, text))
+    # ASCII has no wide or combining character: one column each (the common case, and the hot one).
+    return len(text) if text.isascii() else sum(map(_width, text))
 
 
 def _atoms(text: str) -> Iterator[tuple[str, int, bool, int]]:
@@ -42,6 +43,11 @@ def _atoms(text: str) -> Iterator[tuple[str, int, bool, int]]:
     """
     offset = 0
     for index, word in enumerate(text.split(" ")):
+        if word.isascii():  # no wide character: the loop below would yield the word whole
+            if word:
+                yield word, len(word), index > 0, offset
+            offset += len(word) + 1
+            continue
         start, prev_wide, prev_open = 0, False, False
         for i, char in enumerate(word):
             wide = _width(char) == 2
