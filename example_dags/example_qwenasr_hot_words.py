@@ -51,12 +51,12 @@ with DAG(
     ).expand(file_urls=BATCHES)
     # [END howto_qwenasr_hot_word_table]
 
-    # [START howto_qwenasr_context]
     @task
     def agenda() -> str:
         """What the meeting is about: names and terms the recognizer should expect."""
         return "Weekly review of the Qwen-ASR provider: DashScope quotas, the triggerer, Airflow 3."
 
+    # [START howto_qwenasr_context]
     qwen3 = QwenASRTranscribeOperator(
         task_id="transcribe_with_context",
         model="qwen3-asr-flash-filetrans",
