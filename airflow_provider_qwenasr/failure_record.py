@@ -78,7 +78,8 @@ def records_failure(method: _Method) -> _Method:
     """Decorate an operator's ``execute``/``execute_complete``: record a QwenASRError it fails with.
 
     The exception is re-raised unchanged. A skip (``soft_fail``) and a deferral are not failures and
-    are not recorded.
+    are not recorded. The error is also kept in the operator's lineage record, for the OpenLineage
+    error facet (:mod:`airflow_provider_qwenasr.lineage.record`).
     """
 
     @functools.wraps(method)
@@ -90,6 +91,9 @@ def records_failure(method: _Method) -> _Method:
 
             error = qwen_asr_error_of(exc)
             if error is not None and not isinstance(exc, AirflowSkipException):
+                from airflow_provider_qwenasr.lineage.record import record_of
+
+                record_of(self).error = error
                 record_failure(context, error, getattr(self, "log", None))
             raise
 

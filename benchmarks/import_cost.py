@@ -31,7 +31,7 @@ DAG_IMPORTS = (
 )
 OPTIONAL_MODULES = ("airflow_provider_qwenasr.operators.fetch",)
 #: Modules whose presence after a DAG-file import means a heavy dependency leaked into parsing.
-WATCH = ("httpx", "httpcore", "requests", "urllib3", "dashscope", "fsspec", "boto3")
+WATCH = ("httpx", "httpcore", "requests", "urllib3", "dashscope", "fsspec", "boto3", "openlineage")
 
 _PROBE = """
 import json, sys, time

@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.base import HookBase
+from airflow_provider_qwenasr.lineage.record import record_of
 from airflow_provider_qwenasr.operators.links import QwenASRTranscriptLink
 from airflow_provider_qwenasr.results.fetch import (
     DEFAULT_MAX_RESULT_BYTES,
@@ -20,6 +21,7 @@ from airflow_provider_qwenasr.results.fetch import (
 )
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
@@ -122,6 +124,7 @@ class QwenASRFetchTranscriptionOperator(BaseOperator):
         from airflow_provider_qwenasr.protocol import validate_task_id
 
         asr_task_id = validate_task_id(self.asr_task_id)
+        record_of(self).asr_task_id = asr_task_id
         # Checked before the query, so a typo fails without touching the service.
         check_fetch_options(self)
         hook = self.hook
@@ -129,6 +132,21 @@ class QwenASRFetchTranscriptionOperator(BaseOperator):
             return fetch_outputs(self, hook, hook.get_task(asr_task_id), context)
         finally:
             hook.close()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage (called by its listener): the task's audio in, every object written out, the run facet.
+
+        See ``docs/lineage.md``; built by :func:`airflow_provider_qwenasr.lineage.facets.operator_lineage`.
+        """
+        from airflow_provider_qwenasr.lineage.facets import operator_lineage
+
+        return operator_lineage(record_of(self))
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage for a failed try: the same datasets and run facet, and the error."""
+        from airflow_provider_qwenasr.lineage.facets import operator_lineage
+
+        return operator_lineage(record_of(self), failed=True)
 
 
 class FetchTranscriptionOperator(QwenASRFetchTranscriptionOperator):
@@ -197,10 +215,13 @@ def fetch_outputs(
 ) -> dict[str, Any]:
     """Fetch a freshly queried task's results with the operator's options; return the manifest.
 
-    The written URIs also go onto the operator's outlet events (:func:`attach_outlet_events`).
+    The written URIs also go onto the operator's outlet events (:func:`attach_outlet_events`), and
+    the task and the manifest into its lineage record (:mod:`airflow_provider_qwenasr.lineage.record`).
     """
     from airflow_provider_qwenasr.results.fetch import fetch_transcription_outputs
 
+    record = record_of(operator)
+    record.note_task(task)
     manifest = fetch_transcription_outputs(
         hook,
         task,
@@ -214,6 +235,7 @@ def fetch_outputs(
         format_options=operator.format_options,
         log=operator.log,
     )
+    record.manifest = manifest
     _sign(operator, context, manifest)
     attach_outlet_events(operator, context, manifest)
     return manifest

@@ -14,10 +14,12 @@ from airflow_provider_qwenasr._compat import AirflowFailException, AirflowTaskTi
 from airflow_provider_qwenasr.audio import DEFAULT_AUDIO_URL_EXPIRY
 from airflow_provider_qwenasr.failure_record import records_failure
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
+from airflow_provider_qwenasr.lineage.record import record_of
 from airflow_provider_qwenasr.operators.links import QwenASRTranscriptLink
 from airflow_provider_qwenasr.outcomes import DEFERRAL_GRACE, TerminationReason
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_qwenasr._api.validate import SubmitPlan
@@ -194,6 +196,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
                 timeout=self.timeout,
             )
         task = self.submit_or_reattach(context)
+        record_of(self).note_task(task)
         if not self.wait_for_completion:
             return task.task_id
         if task.is_terminal:
@@ -357,6 +360,8 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         from airflow_provider_qwenasr.outcomes import error_from_event
         from airflow_provider_qwenasr.waiting import cancel_quietly
 
+        if event and event.get("asr_task_id"):
+            record_of(self).asr_task_id = str(event["asr_task_id"])
         error = error_from_event(event, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
             if event and event.get("status") == TerminationReason.TIMEOUT.value and error.task_id:
@@ -373,6 +378,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
         """Handle a task that ended while this worker watched: raise its failure or succeed."""
         from airflow_provider_qwenasr.outcomes import outcome_error
 
+        record_of(self).note_task(task)
         error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
             raise error
@@ -381,7 +387,26 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
     def on_success(self, context: Context, asr_task_id: str, task: AsrTask | None) -> Any:
         """What the operator returns once the task succeeded: its id (subclasses return more)."""
         self.log.info("DashScope task %s succeeded", asr_task_id)
+        if task is not None:
+            record_of(self).note_task(task)
         return asr_task_id
+
+    def audio_locations(self) -> list[str]:
+        """The audio this operator was given: ``audio_path`` (each path), else the URLs (rendered)."""
+        given = self.audio_path if self.audio_path is not None else self.file_urls or self.file_url
+        return [] if given is None else [given] if isinstance(given, str) else [str(g) for g in given]
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage (its listener calls it): the audio in, the objects written out, the run facet."""
+        from airflow_provider_qwenasr.lineage.facets import operator_lineage
+
+        return operator_lineage(record_of(self), model=self.model, audio=self.audio_locations())
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage for a failed try: the same datasets and run facet, and the error."""
+        from airflow_provider_qwenasr.lineage.facets import operator_lineage
+
+        return operator_lineage(record_of(self), model=self.model, audio=self.audio_locations(), failed=True)
 
     def on_kill(self) -> None:
         """Cancel the task this worker is waiting on, if it is still PENDING; never raises."""
