@@ -118,9 +118,9 @@ def request_sent(endpoint: str, error: BaseException | None = None) -> None:
 def budget_rate(host: str, budget: str, rate: float) -> None:
     """Set the rate gauge of the budget ``budget`` (``query``, ``submit.<family>``) for API ``host``.
 
-    ``host`` may be a URL (``https://dashscope.aliyuncs.com``); only its host and port are sent.
+    ``host`` is the API's ``scheme://host:port``; only its host and port are sent.
     """
-    _send(BUDGET_RATE, rate, {"api_host": urlsplit(host).netloc or host, "budget": budget})
+    _send(BUDGET_RATE, rate, {"api_host": _host_and_port(host), "budget": budget})
 
 
 def wait_ended(
@@ -146,7 +146,7 @@ def wait_ended(
         delay = max(0.0, time.time() - task.end_time.timestamp())
         _send(WAIT_DETECTION_DELAY, timedelta(seconds=delay), tags)
     seconds = task.usage_seconds
-    if seconds:  # whole seconds as an integer: StatsD counters are integers
+    if seconds:  # whole seconds go as an integer (``6|c``, not ``6.0|c``)
         count = int(seconds) if seconds.is_integer() else seconds
         _send(BILLED_AUDIO_SECONDS, count, {"model": model or "unknown"})
 
@@ -163,6 +163,15 @@ def result_bytes(count: int) -> None:
     """Count ``count`` bytes of a result file received."""
     if count:
         _send(RESULT_BYTES, count, {})
+
+
+def _host_and_port(url: str) -> str:
+    """``host:port`` of ``url``, never its user, password, path or query."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or "unknown"
+    except ValueError:  # a port that is not a number
+        return "unknown"
 
 
 def _send(metric: Metric, value: float | timedelta, tags: Mapping[str, object]) -> None:

@@ -249,3 +249,12 @@ def test_docs_list_every_metric_with_its_type_and_tags() -> None:
         if match:
             rows[match.group(1)] = (match.group(2), tuple(re.findall(r"`([a-z_]+)`", match.group(3))))
     assert rows == {m.name: (m.kind, m.tags) for m in metrics.METRICS}
+
+
+def test_the_api_host_tag_never_carries_credentials_or_a_path(stats: Recorder) -> None:
+    metrics.budget_rate("https://user:s3cret@Dashscope.aliyuncs.com/api/v1?x=1", "query", 1.0)
+    metrics.budget_rate("http://127.0.0.1:notaport", "query", 1.0)
+    assert [tags["api_host"] for _, tags in stats.named(metrics.BUDGET_RATE)] == [
+        "dashscope.aliyuncs.com",
+        "unknown",
+    ]
