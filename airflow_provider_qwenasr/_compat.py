@@ -6,7 +6,7 @@ See docs/compatibility.md for what each Airflow version gets.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as _airflow_version
 from airflow.configuration import conf
@@ -40,6 +40,7 @@ __all__ = [
     "airflow_at_least",
     "conf",
     "default_deferrable",
+    "stats",
 ]
 
 #: The running Airflow's release, without pre-release or local parts (``3.0.6``).
@@ -75,3 +76,18 @@ async def aget_connection(conn_id: str) -> Connection:
         lookup = sync_to_async(BaseHook.get_connection)
     connection: Connection = await lookup(conn_id)
     return connection
+
+
+def stats() -> Any:
+    """Airflow's ``Stats``, which every metric of the provider goes through (imported on first use).
+
+    Airflow >= 3.2 has it in ``airflow.sdk.observability.stats``: set up from ``[metrics]`` in the
+    task runner and in the triggerer (when ``airflow.sdk.serde`` loads); ``airflow.stats`` is a
+    deprecated alias there. Airflow 3.0 and 3.1: ``airflow.stats.Stats``, set up from ``[metrics]``
+    on first use. Both take ``incr``, ``gauge`` and ``timing`` with ``tags=``.
+    """
+    try:  # Airflow >= 3.2
+        from airflow.sdk.observability.stats import Stats
+    except ImportError:  # pragma: no cover - Airflow 3.0 and 3.1
+        from airflow.stats import Stats  # type: ignore[attr-defined,no-redef,unused-ignore]
+    return Stats

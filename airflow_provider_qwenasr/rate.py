@@ -16,7 +16,9 @@ their poll is due, so a cut rate delays every waiting task a little instead of s
 cut applies at once: no slot is ever booked ahead at an old rate (booking ahead let a backlog of
 waiters keep drawing 429s long after a cut). Sync callers (workers: a handful of threads) take the
 next slot with :meth:`RateBudget.reserve`. The budget holds no connection; its arithmetic is done
-under a lock, safe for threads and any number of event loops.
+under a lock, safe for threads and any number of event loops. Each budget of :func:`budget_for`
+reports its rate, whenever it changes, as the ``qwen_asr.budget.rate`` gauge
+(:mod:`airflow_provider_qwenasr.metrics`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+
+from airflow_provider_qwenasr import metrics
 
 __all__ = ["RateBudget", "budget_for", "reset_budgets"]
 
@@ -46,6 +51,7 @@ class RateBudget:
     :param minimum: the lowest rate a run of 429s can push it to.
     :param increase_per_second: how fast the rate climbs back while queries succeed.
     :param clock: a monotonic clock in seconds (injectable for tests).
+    :param on_rate: called with the new rate after each change (outside the lock), and once at the start.
     """
 
     def __init__(
@@ -55,6 +61,7 @@ class RateBudget:
         minimum: float = 0.2,
         increase_per_second: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        on_rate: Callable[[float], None] | None = None,
     ) -> None:
         if ceiling <= 0:
             raise ValueError(f"A rate ceiling must be positive, got {ceiling}")
@@ -70,6 +77,8 @@ class RateBudget:
             weakref.WeakKeyDictionary()
         )
         self.counters = _Counters()
+        self._on_rate = on_rate
+        self._report(self._rate)
 
     @property
     def rate(self) -> float:
@@ -111,28 +120,43 @@ class RateBudget:
 
     def on_success(self) -> None:
         """Record an answered query: climb back towards the ceiling, additively."""
+        if self._rate >= self.ceiling:  # the common case, without the lock: nothing to change
+            return
         with self._lock:
-            if self._rate < self.ceiling:
-                # Spread the per-second increase over the queries of one second at the current rate.
-                self._rate = min(self.ceiling, self._rate + self.increase_per_second / self._rate)
+            before = self._rate
+            # Spread the per-second increase over the queries of one second at the current rate.
+            self._rate = min(self.ceiling, self._rate + self.increase_per_second / self._rate)
+            after = self._rate
+        if after != before:
+            self._report(after)
 
     def on_throttled(self, retry_after: float | None = None) -> None:
         """Record a 429: halve the rate (once per second at most) and pause for ``retry_after``."""
+        cut = None
         with self._lock:
             now = self._clock()
             self.counters.throttled += 1
             if now - self._last_cut >= 1.0:
-                self._rate = max(self.minimum, self._rate / 2)
+                self._rate = cut = max(self.minimum, self._rate / 2)
                 self._last_cut = now
                 self.counters.cuts += 1
             pause = retry_after if retry_after is not None else 1.0 / self._rate
             self._next_slot = max(self._next_slot, now + pause)
+        if cut is not None:
+            self._report(cut)
 
     def set_ceiling(self, ceiling: float) -> None:
         """Lower (or raise) the ceiling; the current rate is clipped to it."""
         with self._lock:
+            before = self._rate
             self.ceiling = float(ceiling)
-            self._rate = min(self._rate, self.ceiling)
+            self._rate = after = min(self._rate, self.ceiling)
+        if after != before:
+            self._report(after)
+
+    def _report(self, rate: float) -> None:
+        if self._on_rate is not None:
+            self._on_rate(rate)
 
 
 class _Pacer:
@@ -167,15 +191,18 @@ _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
-def budget_for(host: str, key_fingerprint: str, ceiling: float) -> RateBudget:
+def budget_for(host: str, key_fingerprint: str, ceiling: float, *, kind: str = "query") -> RateBudget:
     """Return this process's budget for ``host`` and key, creating it at ``ceiling`` the first time.
 
-    A later caller with a lower ceiling lowers it (the strictest connection setting wins).
+    A later caller with a lower ceiling lowers it (the strictest connection setting wins). ``kind``
+    names the budget in its rate gauge (``query``, or ``submit.<family>``), beside ``host``'s host
+    and port; the key is never named.
     """
     with _budgets_lock:
         budget = _budgets.get((host, key_fingerprint))
         if budget is None:
-            budget = _budgets[(host, key_fingerprint)] = RateBudget(ceiling)
+            report = partial(metrics.budget_rate, host, kind)
+            budget = _budgets[(host, key_fingerprint)] = RateBudget(ceiling, on_rate=report)
         elif ceiling < budget.ceiling:
             budget.set_ceiling(ceiling)
         return budget

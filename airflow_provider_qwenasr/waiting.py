@@ -12,9 +12,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_qwenasr.exceptions import QwenASRInputError
+from airflow_provider_qwenasr import metrics
+from airflow_provider_qwenasr.exceptions import QwenASRError, QwenASRInputError
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
-from airflow_provider_qwenasr.outcomes import error_from_event, outcome_error, timeout_error
+from airflow_provider_qwenasr.outcomes import (
+    TerminationReason,
+    error_from_event,
+    outcome_error,
+    timeout_error,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
@@ -128,23 +134,33 @@ def poll_until_done(
     max_poll_interval: float,
     deadline: float | None,
     log: logging.Logger | Any,
+    model: str | None = None,
 ) -> AsrTask:
     """Poll (blocking this worker) until the task ends, on the trigger's :class:`PollSchedule`.
+
+    How the wait ended is recorded as the trigger records it (:func:`.metrics.wait_ended`), with
+    ``model`` as the billed seconds' tag.
 
     :raises QwenASRTimeoutError: when ``deadline`` (UNIX time) passes first.
     """
     schedule = PollSchedule(poll_interval, max_poll_interval, deadline)
     last: TaskStatus | None = None
     while True:
-        task = hook.get_task(task_id)
+        try:
+            task = hook.get_task(task_id)
+        except QwenASRError:  # transient ones were retried by the hook: this one ends the wait
+            metrics.wait_ended(TerminationReason.ERROR, waiter="worker", model=model)
+            raise
         if task.status is not last:
             log.info("Task %s: %s -> %s", task_id, last.value if last else "start", task.raw_status)
             last = task.status
             schedule.reset()
         if task.is_terminal:
+            metrics.task_ended(task, waiter="worker", model=model)
             return task
         wait = schedule.next_wait()
         if wait is None:
+            metrics.wait_ended(TerminationReason.TIMEOUT, task, waiter="worker", model=model)
             raise timeout_error(task_id, task.raw_status)
         time.sleep(wait)
 

@@ -1,17 +1,27 @@
-"""What both hooks share: the connection's identity, timeouts, the retry policy, and reading an answer."""
+"""What both hooks share: the connection's identity, timeouts, the retry policy, and reading an answer.
+
+Every answer of the DashScope API (and every call that got none) passes through :func:`settle` or
+:func:`lost_answer`, for both hooks: the rate budget and the ``qwen_asr.requests`` metric hear of it there.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_qwenasr import metrics
 from airflow_provider_qwenasr._api.catalog import family_of
-from airflow_provider_qwenasr._api.errors import decode_answer
+from airflow_provider_qwenasr._api.errors import connection_error, decode_answer
 from airflow_provider_qwenasr._api.request import ApiRequest
 from airflow_provider_qwenasr._api.retry import DEFAULT_MAX_RETRIES, RetryPolicy
 from airflow_provider_qwenasr._api.settings import ApiSettings
 from airflow_provider_qwenasr._compat import BaseHook
-from airflow_provider_qwenasr.exceptions import QwenASRApiError, QwenASRThrottledError
+from airflow_provider_qwenasr.exceptions import (
+    QwenASRApiError,
+    QwenASRConnectionError,
+    QwenASRError,
+    QwenASRThrottledError,
+)
 from airflow_provider_qwenasr.rate import RateBudget, budget_for
 
 __all__ = [
@@ -20,6 +30,7 @@ __all__ = [
     "RATED_ENDPOINTS",
     "HookBase",
     "cancel_refused",
+    "lost_answer",
     "settle",
 ]
 
@@ -78,7 +89,8 @@ class HookBase(BaseHook):
             family = family_of(str(request.json.get("model", "")))
             if family is not None and family.submits_per_minute:
                 ceiling = settings.submit_ceiling(family.submits_per_minute)
-                return budget_for(f"{settings.host}#submit:{family.key}", settings.key_fingerprint, ceiling)
+                host = f"{settings.host}#submit:{family.key}"
+                return budget_for(host, settings.key_fingerprint, ceiling, kind=f"submit.{family.key}")
         return None
 
     @property
@@ -101,10 +113,21 @@ def settle(
     """Decode an answer and tell the rate budget how it went (a 429 cuts the rate, else it climbs)."""
     try:
         body = decode_answer(status, content, headers, request)
-    except QwenASRThrottledError as error:
-        if budget:
+    except QwenASRError as error:
+        metrics.request_sent(request.endpoint, error)
+        if budget and isinstance(error, QwenASRThrottledError):
             budget.on_throttled(error.retry_after)
         raise
+    metrics.request_sent(request.endpoint)
     if budget:
         budget.on_success()
     return body
+
+
+def lost_answer(
+    request: ApiRequest, exc: Exception, *, answer_started: bool = False
+) -> QwenASRConnectionError:
+    """A call that got no complete answer: counted, and translated by :func:`connection_error`."""
+    error = connection_error(request, exc, answer_started=answer_started)
+    metrics.request_sent(request.endpoint, error)
+    return error

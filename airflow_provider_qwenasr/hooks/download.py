@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_qwenasr import metrics
 from airflow_provider_qwenasr._api.errors import result_error
 from airflow_provider_qwenasr._api.retry import RetryPolicy
 from airflow_provider_qwenasr.exceptions import QwenASRConnectionError, QwenASRResultError, redact_url
@@ -110,6 +111,8 @@ def _counted_chunks(
         raise QwenASRConnectionError(
             f"The result download from {shown} broke after {received:,} bytes ({type(exc).__name__})"
         ) from None
+    finally:  # every byte received counts, the body complete, cut short or abandoned
+        metrics.result_bytes(received)
     if announced and announced.isdigit() and received != int(announced):
         raise QwenASRConnectionError(
             f"The result download from {shown} ended after {received:,} of {int(announced):,} bytes"

@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow_provider_qwenasr._api.errors import connection_error
 from airflow_provider_qwenasr._api.request import ApiRequest, list_params
 from airflow_provider_qwenasr._api.settings import ApiSettings
 from airflow_provider_qwenasr._api.validate import SubmitPlan, plan_submit
@@ -28,7 +27,7 @@ from airflow_provider_qwenasr.exceptions import (
     QwenASRInputError,
 )
 from airflow_provider_qwenasr.hooks import download
-from airflow_provider_qwenasr.hooks.base import HookBase, cancel_refused, settle
+from airflow_provider_qwenasr.hooks.base import HookBase, cancel_refused, lost_answer, settle
 from airflow_provider_qwenasr.hooks.connection import settings_from_connection
 from airflow_provider_qwenasr.hooks.download import DEFAULT_MAX_RESULT_BYTES
 from airflow_provider_qwenasr.hooks.lost_submit import LostSubmit, SubmitAttempt
@@ -321,11 +320,11 @@ class QwenASRHook(VocabularyMixin, HookBase):
                 stream=True,  # the body is read below, so that a cut body is told from no answer
             )
         except requests.RequestException as exc:
-            raise connection_error(request, exc) from None
+            raise lost_answer(request, exc) from None
         try:
             content = response.content
         except requests.RequestException as exc:
-            raise connection_error(request, exc, answer_started=True) from None
+            raise lost_answer(request, exc, answer_started=True) from None
         return settle(budget, response.status_code, content, response.headers, request)
 
 
@@ -398,5 +397,5 @@ class QwenASRAsyncHook(HookBase):
                     timeout=httpx.Timeout(read, connect=connect),
                 )
         except httpx.HTTPError as exc:
-            raise connection_error(request, exc) from None
+            raise lost_answer(request, exc) from None
         return settle(budget, response.status_code, response.content, response.headers, request)

@@ -327,6 +327,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
                 poll_interval=self.poll_interval,
                 max_poll_interval=self.max_poll_interval,
                 deadline=time.time() + self.timeout,
+                model=self.model,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
@@ -346,6 +347,7 @@ class QwenASRSubmitTranscriptionOperator(BaseOperator):
                 max_poll_interval=self.max_poll_interval,
                 deadline=time.time() + self.timeout,
                 log=self.log,
+                model=self.model,
             )
         except (QwenASRTimeoutError, AirflowTaskTimeout, KeyboardInterrupt, SystemExit):
             # Our deadline, Airflow's execution_timeout or a kill: stop paying for a task not started.

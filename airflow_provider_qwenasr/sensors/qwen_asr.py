@@ -149,8 +149,10 @@ class QwenASRTaskSensor(BaseSensorOperator):
         return dict(event["task"])
 
     def _finish(self, task: AsrTask) -> dict[str, Any]:
+        from airflow_provider_qwenasr import metrics
         from airflow_provider_qwenasr.outcomes import outcome_error
 
+        metrics.task_ended(task, waiter="worker")  # the model is the submit's: unknown here
         error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
             self._fail(error)

@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_qwenasr import metrics
 from airflow_provider_qwenasr.exceptions import QwenASRError
 from airflow_provider_qwenasr.hooks.base import HookBase
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
@@ -36,6 +37,8 @@ class QwenASRTaskTrigger(BaseTrigger):
         :data:`~airflow_provider_qwenasr.waiting.MIN_POLL_INTERVAL`: a shorter one is stretched).
     :param max_poll_interval: the longest wait between polls.
     :param deadline: absolute UNIX time after which a ``timeout`` event fires; ``None`` for none.
+    :param model: the model the task was submitted with, when known: the ``model`` tag of its billed
+        audio seconds (:mod:`airflow_provider_qwenasr.metrics`); ``None`` tags it ``unknown``.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class QwenASRTaskTrigger(BaseTrigger):
         poll_interval: float = 5.0,
         max_poll_interval: float = 30.0,
         deadline: float | None = None,
+        model: str | None = None,
     ) -> None:
         super().__init__()
         self.asr_task_id = asr_task_id
@@ -52,6 +56,7 @@ class QwenASRTaskTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = max(float(max_poll_interval), self.poll_interval)
         self.deadline = deadline
+        self.model = model
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the classpath and the kwargs that re-create this trigger."""
@@ -63,6 +68,7 @@ class QwenASRTaskTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "max_poll_interval": self.max_poll_interval,
                 "deadline": self.deadline,
+                "model": self.model,
             },
         )
 
@@ -140,7 +146,11 @@ class QwenASRTaskTrigger(BaseTrigger):
         message: str | None = None,
         task_status: str | None = None,
     ) -> TriggerEvent:
-        """Build the event: small, JSON-safe, and never a signed URL (summaries leave them out)."""
+        """Build the one event, and record how the wait ended (:func:`.metrics.wait_ended`).
+
+        Small, JSON-safe, and never a signed URL (summaries leave them out).
+        """
+        metrics.wait_ended(reason, task, waiter="triggerer", model=self.model)
         payload: dict[str, Any] = {
             "status": reason.value,
             "asr_task_id": self.asr_task_id,

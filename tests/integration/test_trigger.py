@@ -251,6 +251,7 @@ async def test_intervals_below_the_floor_are_stretched_to_it(
                 "poll_interval": 2,
                 "max_poll_interval": 9,
                 "deadline": 1.7e9,
+                "model": "fun-asr",
             },
             id="everything",
         ),
@@ -275,4 +276,5 @@ def test_serialize_round_trip(kwargs: dict[str, Any]) -> None:
         "poll_interval",
         "max_poll_interval",
         "deadline",
+        "model",
     }
