@@ -17,10 +17,9 @@ is a separate row. ``--baseline REV`` adds a third variant, ``baseline``: ``ours
 optimisation is measured against the code before it in the same run. ``--repeat N`` runs every
 variant N times, interleaved (baseline, ours, naive, baseline, …, so a change in the machine's load
 touches all alike), and the table shows each variant's median, with the spread of the runs. The
-emulator runs in its own process and moto in this one, so neither's CPU or
-memory counts against a variant. Throughput is result bytes over the child's wall time from the task
-query to the last write (interpreter start and imports excluded). It prints figures; it never passes
-or fails.
+emulator runs in its own process and moto in this one, so neither's CPU or memory counts against a
+variant. Throughput is result bytes over the child's wall time from the task query to the last
+write (interpreter start and imports excluded). It prints figures; it never passes or fails.
 
 Peak RSS is the child's ``VmHWM`` (``/proc/self/status``), not ``ru_maxrss``: Python starts the child
 with ``vfork`` + ``exec``, and Linux then carries the *parent's* peak RSS into the child's

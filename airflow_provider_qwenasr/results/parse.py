@@ -249,7 +249,7 @@ class _Scanner:
             if event != "start_map":
                 _skip(event, events)
                 raise QwenASRResultError("A sentence in the result has no begin_time/end_time")
-            has_begin = has_end = bad_words = False
+            has_begin = has_end = False
             end = 0
             language = emotion = None
             text = ""
@@ -261,13 +261,7 @@ class _Scanner:
                     break
                 event, value = self.next()
                 if key == "words":
-                    if event == "start_array":
-                        _skip(event, events)
-                        bad_words = False
-                    else:
-                        words = _build(event, value, events)
-                        # The models iterate `words or ()`: a truthy number cannot be iterated.
-                        bad_words = bool(words) and isinstance(words, (int, float))
+                    _skip(event, events)  # the models ignore words that are not a list, as here
                 elif key == "begin_time":
                     _skip(event, events)
                     has_begin = True
@@ -286,8 +280,6 @@ class _Scanner:
                     _skip(event, events)
             if not (has_begin and has_end):
                 raise QwenASRResultError("A sentence in the result has no begin_time/end_time")
-            if bad_words:
-                raise QwenASRResultError("A sentence's words are not a list")
             count += 1
             if "<|" in text:  # SenseVoice's tags fill a missing language or emotion, as in the models
                 text, language, emotion, _ = read_tags(text, language, emotion)
