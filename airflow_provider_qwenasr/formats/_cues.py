@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import threading
 from typing import NamedTuple
 
 from airflow_provider_qwenasr.formats._text import _collapse, _text_width, _wrap
@@ -36,6 +35,8 @@ def _word_clock(sentence: Sentence, text: str) -> tuple[list[int], list[int]] | 
 
 def _split_times(sentence: Sentence, text: str, begin: int, end: int, starts: list[int]) -> list[int]:
     """Start times of the cues a sentence was cut into, from word times or else proportional to text."""
+    if len(starts) == 1:  # one cue (most sentences): its start is the sentence's, whatever the words say
+        return [begin]
     clock = _word_clock(sentence, text)
     times = [begin]
     for offset in starts[1:]:
@@ -56,14 +57,11 @@ class _Cue(NamedTuple):
     speaker: SpeakerLabel | None
 
 
-class _LastCut(threading.local):
-    """The last sentence cut, per thread: srt and vtt rendered side by side cut each sentence once."""
-
-    key: tuple[Sentence, str, int, int] | None = None
-    value: tuple[int, list[_Cue]] | None = None
-
-
-_last_cut = _LastCut()
+_CutKey = tuple[Sentence, str, int, int]
+_CutValue = tuple[int, list[_Cue]] | None
+#: The last sentence cut and its cues, as one tuple (one reference, so a thread reads a matching
+#: pair): srt and vtt rendered side by side cut each sentence once.
+_last_cut: tuple[_CutKey, _CutValue] | None = None
 
 
 def _cut(
@@ -78,9 +76,10 @@ def _cut(
     same sentence with the same label and sizes (vtt after srt, when no speaker label tells them
     apart) gets it without cutting again.
     """
-    last = _last_cut.key
-    if last is not None and last[0] is sentence and last[1:] == (label, max_line_chars, max_lines):
-        return _last_cut.value
+    global _last_cut
+    last = _last_cut
+    if last is not None and last[0][0] is sentence and last[0][1:] == (label, max_line_chars, max_lines):
+        return last[1]
     # Replaced after collapsing, so removing whitespace cannot join "--" and ">" into a new arrow.
     text = _collapse(sentence.text).replace("-->", "→")
     cut: tuple[int, list[_Cue]] | None = None
@@ -95,5 +94,5 @@ def _cut(
         speaker = sentence.speaker_id
         timed = zip(starts, stops, chunks, strict=True)
         cut = (begin, [_Cue(start, stop, lines, label, speaker) for start, stop, (lines, _) in timed])
-    _last_cut.key, _last_cut.value = (sentence, label, max_line_chars, max_lines), cut
+    _last_cut = ((sentence, label, max_line_chars, max_lines), cut)
     return cut

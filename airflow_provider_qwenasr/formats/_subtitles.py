@@ -28,6 +28,18 @@ class SubtitleWriter:
     :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
     """
 
+    # Read several times per sentence: slots are the cheapest attributes to read.
+    __slots__ = (
+        "_max_line_chars",
+        "_max_lines",
+        "_order",
+        "_out",
+        "_speaker_labels",
+        "_stamp",
+        "_vtt",
+        "multi_channel",
+    )
+
     def __init__(
         self,
         out: TextIO,
