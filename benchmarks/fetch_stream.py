@@ -12,10 +12,14 @@ fetches the same task with two variants, each in a *fresh* child process so that
   memory and written with ``ObjectStoragePath.write_bytes``/``write_text``.
 
 Both write the same formats; each set of ``--formats`` (default ``json,txt`` and ``json,txt,srt,vtt``)
-is a separate row. The emulator runs in its own process and moto in this one, so neither's CPU or
-memory counts against a variant. Throughput is result bytes over the child's wall time from the task
-query to the last write (interpreter start and imports excluded). It prints figures; it never passes
-or fails.
+is a separate row. ``--baseline REV`` adds a third variant, ``baseline``: ``ours`` as the commit
+``REV`` has it (``git archive`` into the work folder, put first on the child's ``PYTHONPATH``), so an
+optimisation is measured against the code before it in the same run. ``--repeat N`` runs every
+variant N times, interleaved (baseline, ours, naive, baseline, …, so a change in the machine's load
+touches all alike), and the table shows each variant's median, with the spread of the runs. The
+emulator runs in its own process and moto in this one, so neither's CPU or memory counts against a
+variant. Throughput is result bytes over the child's wall time from the task query to the last
+write (interpreter start and imports excluded). It prints figures; it never passes or fails.
 
 Peak RSS is the child's ``VmHWM`` (``/proc/self/status``), not ``ru_maxrss``: Python starts the child
 with ``vfork`` + ``exec``, and Linux then carries the *parent's* peak RSS into the child's
@@ -31,6 +35,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,13 +88,17 @@ def _child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     task = hook.get_task(args.task)
     stages: dict[str, float] = {}
-    if args.child == "ours":
+    if args.child in ("ours", "baseline"):
         import airflow_provider_qwenasr.formats as renderers
         import airflow_provider_qwenasr.results.parse as parse
         from airflow_provider_qwenasr.results import fetch_transcription_outputs
 
-        # Peak RSS after each stage (download, scan, each rendering), to tell where memory goes.
-        download, scan, render = hook.download_result, parse.scan_result, renderers.write
+        # Peak RSS after each stage (download, scan, the rendering), to tell where memory goes. The
+        # rendering is one pass for every format (write_all); a baseline before it rendered each
+        # format with write.
+        download, scan = hook.download_result, parse.scan_result
+        one_pass = hasattr(renderers, "write_all")
+        render = renderers.write_all if one_pass else renderers.write
 
         def traced_download(*a: Any, **k: Any) -> int:
             result = download(*a, **k)
@@ -101,14 +110,17 @@ def _child(args: argparse.Namespace) -> None:
             stages["scan"] = own_peak_rss_mb()
             return result
 
-        def traced_render(fmt: str, *a: Any, **k: Any) -> Any:
-            result = render(fmt, *a, **k)
-            stages[fmt] = own_peak_rss_mb()
+        def traced_render(*a: Any, **k: Any) -> Any:
+            result = render(*a, **k)
+            stages["render" if one_pass else a[0]] = own_peak_rss_mb()
             return result
 
         hook.download_result = traced_download  # type: ignore[method-assign]
         parse.scan_result = traced_scan
-        renderers.write = traced_render
+        if one_pass:
+            renderers.write_all = traced_render
+        else:
+            renderers.write = traced_render
 
         manifest = fetch_transcription_outputs(
             hook, task, output_path=args.dest, output_conn_id=conn_id, output_formats=formats
@@ -213,6 +225,8 @@ def main() -> None:
     )
     parser.add_argument("--destinations", default="file,s3", help="file, s3, or both")
     parser.add_argument("--variants", default="ours,naive")
+    parser.add_argument("--baseline", help="a git revision: adds the variant 'baseline', ours at that commit")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per variant (the table shows medians)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--dest", help=argparse.SUPPRESS)
@@ -242,6 +256,7 @@ def main() -> None:
     )
     s3.create_bucket(Bucket=BUCKET)
     rows: list[list[object]] = []
+    env_of: dict[str, dict[str, str]] = {}
     try:
         with EmulatorProcess(
             query_qps=0, extra_args=("--pending-seconds", "0", "--running-seconds", "0")
@@ -260,41 +275,33 @@ def main() -> None:
                     }
                 ),
             }
+            variants = args.variants.split(",")
+            if args.baseline:
+                env_of["baseline"] = {**env, "PYTHONPATH": str(_baseline_tree(args.baseline, work))}
+                variants = ["baseline", *variants]
             format_sets = [f for f in args.formats.split(";") if f.strip()]
             for size_mb in (float(s) for s in args.sizes.split(",")):
                 task_id = _prepare_task(emulator, size_mb)
-                for formats, destination, variant in itertools.product(
-                    format_sets, args.destinations.split(","), args.variants.split(",")
-                ):
-                    dest = (
-                        (work / "out" / variant).as_uri()
-                        if destination == "file"
-                        else f"s3://{BUCKET}/{variant}"
-                    )
-                    figures = _run_child(variant, task_id, dest, env, formats)
-                    head = [f"{size_mb:g}", formats, destination, variant]
-                    if "error" in figures:
-                        rows.append([*head, figures["error"], "", "", "", ""])
-                    else:
-                        mb = figures["bytes"] / 1e6
-                        rows.append(
-                            [
-                                *head,
-                                round(mb, 1),
-                                figures["seconds"],
-                                mb / figures["seconds"],
-                                figures["rss_before_mb"],
-                                figures["peak_rss_mb"],
-                            ]
+                for formats, destination in itertools.product(format_sets, args.destinations.split(",")):
+                    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
+                    for _, variant in itertools.product(range(args.repeat), variants):
+                        dest = (
+                            (work / "out" / variant).as_uri()
+                            if destination == "file"
+                            else f"s3://{BUCKET}/{variant}"
                         )
-                    # The harness's own peak: what ru_maxrss would have blamed on the child.
-                    print(
-                        rows[-1],
-                        figures.get("stages", ""),
-                        f"harness peak {peak_rss_mb():.0f} MiB",
-                        flush=True,
-                    )
-                    _clean(work, s3)
+                        figures = _run_child(variant, task_id, dest, env_of.get(variant, env), formats)
+                        runs[variant].append(figures)
+                        # The harness's own peak: what ru_maxrss would have blamed on the child.
+                        print(
+                            f"{size_mb:g} MB {formats} {destination} {variant}:",
+                            {k: v for k, v in figures.items() if k != "stages"},
+                            figures.get("stages", ""),
+                            f"harness peak {peak_rss_mb():.0f} MiB",
+                            flush=True,
+                        )
+                        _clean(work, s3)
+                    rows.extend(_rows([f"{size_mb:g}", formats, destination], runs))
     finally:
         moto.stop()
     print_table(
@@ -304,14 +311,69 @@ def main() -> None:
             "destination",
             "variant",
             "result MB",
-            "seconds",
+            "seconds (median)",
+            "runs (s)",
+            "time / naive",
             "MB/s",
             "RSS before MiB",
             "peak RSS MiB",
+            "RSS / naive",
         ],
         rows,
-        title="Fetch of one Qwen3 result with words (peak RSS: the child's own VmHWM)",
+        title=f"Fetch of one Qwen3 result with words: median of {args.repeat} run(s) per variant, "
+        "interleaved (peak RSS: the child's own VmHWM)",
     )
+
+
+def _rows(head: list[object], runs: dict[str, list[dict[str, Any]]]) -> list[list[object]]:
+    """One row per variant: its median time and peak RSS, and both as a ratio to the naive path's."""
+    medians: dict[str, tuple[float, float]] = {}
+    for variant, figures in runs.items():
+        good = [f for f in figures if "error" not in f]
+        if good:
+            medians[variant] = (
+                statistics.median(f["seconds"] for f in good),
+                statistics.median(f["peak_rss_mb"] for f in good),
+            )
+    naive = medians.get("naive")
+    rows: list[list[object]] = []
+    for variant, figures in runs.items():
+        errors = [f["error"] for f in figures if "error" in f]
+        if variant not in medians:
+            rows.append([*head, variant, errors[0] if errors else "no run", "", "", "", "", "", "", ""])
+            continue
+        seconds, peak = medians[variant]
+        good = [f for f in figures if "error" not in f]
+        mb = good[0]["bytes"] / 1e6
+        rows.append(
+            [
+                *head,
+                variant,
+                round(mb, 1),
+                seconds,
+                " ".join(f"{f['seconds']:.1f}" for f in good) + (f" +{len(errors)} failed" if errors else ""),
+                f"{seconds / naive[0]:.2f}" if naive else "",
+                mb / seconds,
+                statistics.median(f["rss_before_mb"] for f in good),
+                peak,
+                f"{peak / naive[1]:.3f}" if naive else "",
+            ]
+        )
+    return rows
+
+
+def _baseline_tree(revision: str, work: Path) -> Path:
+    """The package as commit ``revision`` has it, extracted under ``work`` (for the child's PYTHONPATH)."""
+    tree = work / "baseline"
+    tree.mkdir()
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", revision, "airflow_provider_qwenasr"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def _clean(work: Path, s3: Any) -> None:

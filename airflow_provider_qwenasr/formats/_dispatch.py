@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import inspect
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
-from airflow_provider_qwenasr.formats._entries import Pairs
-from airflow_provider_qwenasr.formats._jsonl import write_jsonl
-from airflow_provider_qwenasr.formats._subtitles import write_srt, write_vtt
-from airflow_provider_qwenasr.formats._txt import write_txt
+from airflow_provider_qwenasr.formats._entries import Pairs, Writer
+from airflow_provider_qwenasr.formats._jsonl import JsonlWriter, write_jsonl
+from airflow_provider_qwenasr.formats._subtitles import SubtitleWriter, write_srt, write_vtt
+from airflow_provider_qwenasr.formats._txt import TxtWriter, write_txt
 from airflow_provider_qwenasr.models import Transcription
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "check_format", "render", "write"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "check_format", "open_writer", "render", "write", "write_all"]
 
 #: Each output format a fetch can produce, with the media type it is served as. ``json`` is the
 #: original document, written by the fetch itself.
@@ -29,6 +30,13 @@ MEDIA_TYPES: dict[str, str] = {
 FORMATS = tuple(MEDIA_TYPES)
 
 _WRITERS: dict[str, Callable[..., Any]] = dict(txt=write_txt, srt=write_srt, vtt=write_vtt, jsonl=write_jsonl)
+#: The same formats as writers given one sentence at a time; each takes its ``write_*``'s options.
+_OPENERS: dict[str, Callable[..., Writer]] = dict(
+    txt=TxtWriter,
+    srt=partial(SubtitleWriter, vtt=False),
+    vtt=partial(SubtitleWriter, vtt=True),
+    jsonl=JsonlWriter,
+)
 
 
 def check_format(fmt: str) -> str:
@@ -42,12 +50,8 @@ def check_format(fmt: str) -> str:
     return name
 
 
-def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
-    """Write ``entries`` to ``out`` in ``fmt`` with that format's options; return the writer's result.
-
-    :raises QwenASRInputError: for an unknown format, for ``json`` (the original document, which is
-        copied, not rendered) and for an option the format does not take.
-    """
+def _checked(fmt: str, options: dict[str, Any]) -> str:
+    """``fmt`` normalised, once ``options`` are known to be the format's."""
     name = check_format(fmt)
     if name == "json":
         raise QwenASRInputError("The json output is the original result document: copy it, do not render it")
@@ -61,8 +65,44 @@ def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
         raise QwenASRInputError(
             f"Unknown option(s) {unknown} for {name!r}; it takes: {', '.join(takes) or 'none'}"
         )
-    result: int | None = writer(entries, out, **options)
+    return name
+
+
+def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
+    """Write ``entries`` to ``out`` in ``fmt`` with that format's options; return the writer's result.
+
+    :raises QwenASRInputError: for an unknown format, for ``json`` (the original document, which is
+        copied, not rendered) and for an option the format does not take.
+    """
+    result: int | None = _WRITERS[_checked(fmt, options)](entries, out, **options)
     return result
+
+
+def open_writer(fmt: str, out: TextIO, **options: Any) -> Writer:
+    """A :class:`Writer` of ``fmt`` to ``out``, given the sentences one at a time (see :func:`write_all`).
+
+    It takes the options :func:`write` does, but ``multi_channel`` must be known (``True`` or
+    ``False``) for the formats that take it: a writer given one sentence at a time cannot look ahead.
+
+    :raises QwenASRInputError: as :func:`write`, and for ``multi_channel`` missing or ``None``.
+    """
+    name = _checked(fmt, options)
+    layout = inspect.signature(_WRITERS[name]).parameters
+    if "multi_channel" in layout and options.get("multi_channel") is None:
+        raise QwenASRInputError(f"open_writer({name!r}) needs multi_channel=True or False")
+    return _OPENERS[name](out, **options)
+
+
+def write_all(entries: Pairs, writers: Sequence[Writer]) -> list[int | None]:
+    """Give every pair of ``entries`` to each writer in turn, in one pass; return what each finished with.
+
+    The writers share the pass and nothing else: each sees every sentence, in order. Close them
+    (their ``with`` block) whether or not this returns.
+    """
+    for channel, sentence in entries:
+        for writer in writers:
+            writer.add(channel, sentence)
+    return [writer.finish() for writer in writers]
 
 
 def render(fmt: str, transcription: Transcription, **options: Any) -> str:

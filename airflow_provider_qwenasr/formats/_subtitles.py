@@ -4,65 +4,111 @@ from __future__ import annotations
 
 import html
 from operator import itemgetter
-from typing import TextIO
+from typing import Any, TextIO
 
 from airflow_provider_qwenasr._spool import StartOrder, hold_first_channel
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
-from airflow_provider_qwenasr.formats._cues import _Cue, _cues
+from airflow_provider_qwenasr.formats._cues import _Cue, _cut
 from airflow_provider_qwenasr.formats._entries import Pairs
 from airflow_provider_qwenasr.formats._text import _speaker_name
 from airflow_provider_qwenasr.formats._timestamps import srt_timestamp, vtt_timestamp
 from airflow_provider_qwenasr.models import Sentence
 
-__all__ = ["write_srt", "write_vtt"]
+__all__ = ["SubtitleWriter", "write_srt", "write_vtt"]
 
 
-def _write_cues(
-    entries: Pairs,
-    out: TextIO,
-    vtt: bool,
-    max_line_chars: int,
-    max_lines: int,
-    speaker_labels: bool,
-    multi_channel: bool | None,
-) -> int:
-    if max_line_chars < 2 or max_lines < 1:
-        raise QwenASRInputError(
-            f"max_line_chars must be >= 2 and max_lines >= 1, got {max_line_chars} and {max_lines}"
-        )
-    if vtt:
-        out.write("WEBVTT\n\n")
-    if multi_channel is None:
-        # The label takes room on each cue's first line, so it must be known before any cue is cut.
-        multi_channel, entries = hold_first_channel(entries, itemgetter(0))
-    multi = multi_channel
+class SubtitleWriter:
+    """Cues written as sentences are given, for :func:`write_srt` and :func:`write_vtt` alike.
 
-    def label(channel: int, sentence: Sentence) -> str:
-        speaker = None if vtt or not speaker_labels else sentence.speaker_id
+    Give it each ``(channel_id, sentence)`` with :meth:`add`, then call :meth:`finish`, which writes
+    the cues in order of start time and returns how many there were. ``multi_channel`` must be known
+    before the first sentence is added (the label takes room on each cue's first line). Use it
+    as a context manager, so its temporary files are deleted even when rendering fails halfway.
+
+    :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
+    """
+
+    # Read several times per sentence: slots are the cheapest attributes to read.
+    __slots__ = (
+        "_max_line_chars",
+        "_max_lines",
+        "_order",
+        "_out",
+        "_speaker_labels",
+        "_stamp",
+        "_vtt",
+        "multi_channel",
+    )
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        vtt: bool,
+        max_line_chars: int = 42,
+        max_lines: int = 2,
+        speaker_labels: bool = True,
+        multi_channel: bool,
+    ) -> None:
+        if max_line_chars < 2 or max_lines < 1:
+            raise QwenASRInputError(
+                f"max_line_chars must be >= 2 and max_lines >= 1, got {max_line_chars} and {max_lines}"
+            )
+        self._out, self._vtt, self._speaker_labels = out, vtt, speaker_labels
+        self._max_line_chars, self._max_lines = max_line_chars, max_lines
+        #: Whether cues are labelled with their channel; may be set until the first :meth:`add`.
+        self.multi_channel = multi_channel
+        self._stamp = vtt_timestamp if vtt else srt_timestamp
+        # No cue is written before the last entry was read: a source failing halfway leaves no partial
+        # cue list behind (and the order of the first cue depends on every sentence).
+        self._order = StartOrder()
+        if vtt:
+            out.write("WEBVTT\n\n")
+
+    def _label(self, channel: int, sentence: Sentence) -> str:
+        speaker = None if self._vtt or not self._speaker_labels else sentence.speaker_id
         # A string label is legal text as the cue's own is: no line break, no "-->".
         name = "" if speaker is None else f"Speaker {_speaker_name(speaker).replace('-->', '→')}: "
-        return (f"[ch{channel}] " if multi else "") + name
+        return (f"[ch{channel}] " if self.multi_channel else "") + name
 
-    stamp = vtt_timestamp if vtt else srt_timestamp
-
-    def block(cue: _Cue) -> str:
+    def _block(self, cue: _Cue) -> str:
         """The cue as written, but for its number (known once the cues are in order)."""
         voice = ""
-        if vtt and speaker_labels and cue.speaker is not None:
+        if self._vtt and self._speaker_labels and cue.speaker is not None:
             voice = f"<v Speaker {html.escape(_speaker_name(cue.speaker), quote=False)}>"
         # WebVTT cue text is markup: a literal "<" or "&" would start a tag or an entity.
-        text = html.escape("\n".join(cue.lines), quote=False) if vtt else "\n".join(cue.lines)
-        return f"{stamp(cue.start)} --> {stamp(cue.end)}\n{voice}{cue.label}{text}\n"
+        text = html.escape("\n".join(cue.lines), quote=False) if self._vtt else "\n".join(cue.lines)
+        return f"{self._stamp(cue.start)} --> {self._stamp(cue.end)}\n{voice}{cue.label}{text}\n"
 
-    count = 0
-    # No cue is written before the last entry was read: a source failing halfway leaves no partial
-    # cue list behind (and the order of the first cue depends on every sentence).
-    with StartOrder() as order:
-        for begin, cues in _cues(entries, max_line_chars, max_lines, label):
-            order.add(begin, [(cue.start, block(cue)) for cue in cues])
-        for count, (_, text) in enumerate(order.sorted(), start=1):
-            out.write(f"{count}\n{text}\n")
-    return count
+    def add(self, channel: int, sentence: Sentence) -> None:
+        """Cut one sentence into cues; a sentence without text gives none."""
+        cut = _cut(sentence, self._label(channel, sentence), self._max_line_chars, self._max_lines)
+        if cut is not None:
+            begin, cues = cut
+            self._order.add(begin, [(cue.start, self._block(cue)) for cue in cues])
+
+    def finish(self) -> int:
+        """Write every cue, numbered from 1, in order of start time; return how many were written."""
+        count = 0
+        with self._order as order:
+            for count, (_, text) in enumerate(order.sorted(), start=1):
+                self._out.write(f"{count}\n{text}\n")
+        return count
+
+    def __enter__(self) -> SubtitleWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._order.close()
+
+
+def _write_cues(entries: Pairs, out: TextIO, vtt: bool, multi_channel: bool | None, **options: Any) -> int:
+    with SubtitleWriter(out, vtt=vtt, multi_channel=bool(multi_channel), **options) as writer:
+        if multi_channel is None:
+            writer.multi_channel, entries = hold_first_channel(entries, itemgetter(0))
+        for channel, sentence in entries:
+            writer.add(channel, sentence)
+        return writer.finish()
 
 
 def write_srt(
@@ -101,7 +147,15 @@ def write_srt(
         file until another channel appears; pass it when known (the fetch does, from its scan).
     :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
     """
-    return _write_cues(entries, out, False, max_line_chars, max_lines, speaker_labels, multi_channel)
+    return _write_cues(
+        entries,
+        out,
+        False,
+        multi_channel,
+        max_line_chars=max_line_chars,
+        max_lines=max_lines,
+        speaker_labels=speaker_labels,
+    )
 
 
 def write_vtt(
@@ -121,4 +175,12 @@ def write_vtt(
 
     :raises QwenASRInputError: when ``max_line_chars`` < 2 or ``max_lines`` < 1.
     """
-    return _write_cues(entries, out, True, max_line_chars, max_lines, speaker_labels, multi_channel)
+    return _write_cues(
+        entries,
+        out,
+        True,
+        multi_channel,
+        max_line_chars=max_line_chars,
+        max_lines=max_lines,
+        speaker_labels=speaker_labels,
+    )

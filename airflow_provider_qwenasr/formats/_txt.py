@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from operator import itemgetter
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from airflow_provider_qwenasr._spool import hold_first_channel
 from airflow_provider_qwenasr.formats._entries import Pairs
 from airflow_provider_qwenasr.formats._text import _collapse, _speaker_name, _width
 
-__all__ = ["write_txt"]
+if TYPE_CHECKING:
+    from airflow_provider_qwenasr.models import Sentence, SpeakerLabel
+
+__all__ = ["TxtWriter", "write_txt"]
 
 
 def _join(left: str, right: str) -> str:
@@ -19,23 +22,87 @@ def _join(left: str, right: str) -> str:
     return f"{left}{right}" if wide else f"{left} {right}"
 
 
-def _txt_lines(entries: Pairs, speaker_labels: bool) -> Iterator[tuple[int, str]]:
-    """Yield ``(channel, line)``: one line per sentence, or per speaker turn when diarized."""
-    line, line_channel, line_speaker = "", 0, None
-    for channel, sentence in entries:
+class _Lines:
+    """Sentences joined into lines: one per sentence, or per speaker turn when diarized."""
+
+    def __init__(self, speaker_labels: bool) -> None:
+        self._speaker_labels = speaker_labels
+        self._line, self._channel = "", 0
+        self._speaker: SpeakerLabel | None = None
+
+    def add(self, channel: int, sentence: Sentence) -> tuple[int, str] | None:
+        """Take one sentence; return the line it completed, if any, as ``(channel, line)``."""
         text = _collapse(sentence.text)
         if not text:
-            continue
-        speaker = sentence.speaker_id if speaker_labels else None
-        if line and speaker is not None and (channel, speaker) == (line_channel, line_speaker):
-            line = _join(line, text)
-            continue
-        if line:
-            yield line_channel, line
-        line = text if speaker is None else f"Speaker {_speaker_name(speaker)}: {text}"
-        line_channel, line_speaker = channel, speaker
-    if line:
-        yield line_channel, line
+            return None
+        speaker = sentence.speaker_id if self._speaker_labels else None
+        if self._line and speaker is not None and (channel, speaker) == (self._channel, self._speaker):
+            self._line = _join(self._line, text)
+            return None
+        done = self.flush()
+        self._line = text if speaker is None else f"Speaker {_speaker_name(speaker)}: {text}"
+        self._channel, self._speaker = channel, speaker
+        return done
+
+    def flush(self) -> tuple[int, str] | None:
+        """The line being built, if any (then there is none)."""
+        done = (self._channel, self._line) if self._line else None
+        self._line = ""
+        return done
+
+
+def _txt_lines(entries: Pairs, speaker_labels: bool) -> Iterator[tuple[int, str]]:
+    """Yield ``(channel, line)`` for every line of the entries."""
+    lines = _Lines(speaker_labels)
+    for channel, sentence in entries:
+        if (line := lines.add(channel, sentence)) is not None:
+            yield line
+    if (line := lines.flush()) is not None:
+        yield line
+
+
+class _Paragraphs:
+    """Lines written in paragraphs, one per channel, headed ``[Channel N]`` when there are several."""
+
+    def __init__(self, out: TextIO, multi_channel: bool) -> None:
+        self._out, self._multi = out, multi_channel
+        self._current: int | None = None
+
+    def write(self, channel: int, line: str) -> None:
+        if channel != self._current:
+            if self._current is not None:
+                self._out.write("\n")
+            if self._multi:
+                self._out.write(f"[Channel {channel}]\n")
+            self._current = channel
+        self._out.write(f"{line}\n")
+
+
+class TxtWriter:
+    """Plain text written as sentences are given (see :func:`write_txt`); ``multi_channel`` known.
+
+    Give it each ``(channel_id, sentence)`` with :meth:`add`, then call :meth:`finish`.
+    """
+
+    def __init__(self, out: TextIO, *, speaker_labels: bool = True, multi_channel: bool) -> None:
+        self._lines = _Lines(speaker_labels)
+        self._paragraphs = _Paragraphs(out, multi_channel)
+
+    def add(self, channel: int, sentence: Sentence) -> None:
+        """Take one sentence; a line is written once the next one starts."""
+        if (line := self._lines.add(channel, sentence)) is not None:
+            self._paragraphs.write(*line)
+
+    def finish(self) -> None:
+        """Write the last line."""
+        if (line := self._lines.flush()) is not None:
+            self._paragraphs.write(*line)
+
+    def __enter__(self) -> TxtWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def write_txt(
@@ -53,12 +120,6 @@ def write_txt(
     lines = _txt_lines(entries, speaker_labels)
     if multi_channel is None:
         multi_channel, lines = hold_first_channel(lines, itemgetter(0))
-    current: int | None = None
+    paragraphs = _Paragraphs(out, multi_channel)
     for channel, line in lines:
-        if channel != current:
-            if current is not None:
-                out.write("\n")
-            if multi_channel:
-                out.write(f"[Channel {channel}]\n")
-            current = channel
-        out.write(f"{line}\n")
+        paragraphs.write(channel, line)

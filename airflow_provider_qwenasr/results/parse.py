@@ -58,6 +58,8 @@ class ChannelStats:
     channel_id: int
     characters: int
     sentence_count: int
+    #: The sentences whose text is not blank (tags aside): those a txt line is made of.
+    spoken_count: int = 0
 
     def summary(self) -> dict[str, int]:
         """The manifest's ``channels[]`` item."""
@@ -207,7 +209,7 @@ class _Scanner:
 
     def transcript(self) -> None:
         seen: set[str] = set()
-        channel_id, text, count = 0, "", 0
+        channel_id, text, count, spoken = 0, "", 0, 0
         while True:
             event, key = self.next()
             if event == "end_map":
@@ -216,7 +218,7 @@ class _Scanner:
             event, value = self.next()
             if key == "sentences":
                 if event == "start_array":
-                    count = self.sentences()
+                    count, spoken = self.sentences()
                 elif _build(event, value, self.events):
                     raise QwenASRResultError("A transcript's sentences are not a list")
             elif key == "channel_id":
@@ -225,7 +227,7 @@ class _Scanner:
                 text = str(_build(event, value, self.events) or "")
             else:
                 _skip(event, self.events)
-        self.stats.channels.append(ChannelStats(channel_id, len(text), count))
+        self.stats.channels.append(ChannelStats(channel_id, len(text), count, spoken))
         self.stats.characters += len(text)
         self.stats.sentence_count += count
         if self.text_limit is not None and not self.stats.text_over_limit:
@@ -236,17 +238,18 @@ class _Scanner:
             else:
                 self.texts.append(text)
 
-    def sentences(self) -> int:
-        count = 0
+    def sentences(self) -> tuple[int, int]:
+        """Walk a ``sentences`` list; return how many sentences it holds, and how many are not blank."""
+        count = spoken = 0
         events = self.events
         while True:
             event, _ = self.next()
             if event == "end_array":
-                return count
+                return count, spoken
             if event != "start_map":
                 _skip(event, events)
                 raise QwenASRResultError("A sentence in the result has no begin_time/end_time")
-            has_begin = has_end = bad_words = False
+            has_begin = has_end = False
             end = 0
             language = emotion = None
             text = ""
@@ -258,13 +261,7 @@ class _Scanner:
                     break
                 event, value = self.next()
                 if key == "words":
-                    if event == "start_array":
-                        _skip(event, events)
-                        bad_words = False
-                    else:
-                        words = _build(event, value, events)
-                        # The models iterate `words or ()`: a truthy number cannot be iterated.
-                        bad_words = bool(words) and isinstance(words, (int, float))
+                    _skip(event, events)  # the models ignore words that are not a list, as here
                 elif key == "begin_time":
                     _skip(event, events)
                     has_begin = True
@@ -283,11 +280,11 @@ class _Scanner:
                     _skip(event, events)
             if not (has_begin and has_end):
                 raise QwenASRResultError("A sentence in the result has no begin_time/end_time")
-            if bad_words:
-                raise QwenASRResultError("A sentence's words are not a list")
             count += 1
             if "<|" in text:  # SenseVoice's tags fill a missing language or emotion, as in the models
-                _, language, emotion, _ = read_tags(text, language, emotion)
+                text, language, emotion, _ = read_tags(text, language, emotion)
+            if text and not text.isspace():  # what str.split() (the renderers' collapse) keeps
+                spoken += 1
             if language:
                 self.languages.add(language)
             if emotion:

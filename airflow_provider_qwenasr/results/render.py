@@ -1,7 +1,8 @@
 """Rendering one checked result in each requested format, then writing them all to object storage.
 
-Each text format is rendered from a streaming pass (:func:`.parse.iter_entries`) into its own local
-temporary file; only when every rendering of the file succeeded is each one written, atomically
+Every text format is rendered from one streaming pass (:func:`.parse.iter_entries`, read once for
+all of them: :func:`~airflow_provider_qwenasr.formats.write_all`), each into its own local temporary
+file; only when every rendering of the file succeeded is each one written, atomically
 (:func:`.storage.publish_file`), as ``{root}/{name}.{ext}``. A failure therefore writes nothing of
 that file.
 """
@@ -9,6 +10,7 @@ that file.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +28,12 @@ _WORDLESS_FORMATS = frozenset({"txt"})
 def _render_options(fmt: str, options: Mapping[str, Any], stats: ResultStats) -> dict[str, Any]:
     """The writer's options for ``fmt``: the user's, plus the channel layout the scan already knows."""
     chosen = dict(options)
-    # The channels with sentences, known from the scan, are exactly those the entries will hold:
-    # the subtitle writers need not spool the first channel to find out. For txt only "one
-    # channel" is certain (a channel whose sentences are all empty gives no paragraph).
-    single = len({c.channel_id for c in stats.channels if c.sentence_count}) <= 1
-    if fmt in ("srt", "vtt") and "multi_channel" not in chosen:
-        chosen["multi_channel"] = not single
-    if fmt == "txt" and single and "multi_channel" not in chosen:
-        chosen["multi_channel"] = False
+    # The channels with sentences (subtitles), and with text (txt: a channel whose sentences are all
+    # blank gives no paragraph), known from the scan, are exactly those the entries will show.
+    if fmt in ("srt", "vtt", "txt") and chosen.get("multi_channel") is None:
+        counted = [c.spoken_count if fmt == "txt" else c.sentence_count for c in stats.channels]
+        shown = {c.channel_id for c, count in zip(stats.channels, counted, strict=True) if count}
+        chosen["multi_channel"] = len(shown) > 1
     return chosen
 
 
@@ -63,16 +63,21 @@ def write_outputs(
 
     scratch.mkdir()
     rendered: dict[str, Path] = {}
-    for fmt in formats:
-        if fmt == "json":
-            rendered[fmt] = document  # the original bytes, but for the audio URL's query
-            continue
-        local = scratch / f"{name}.{fmt}"
-        # newline="" keeps "\n" line ends on every platform (SRT readers accept both).
-        with local.open("w", encoding="utf-8", newline="") as out:
-            entries = iter_entries(raw, stats, words=fmt not in _WORDLESS_FORMATS)
-            renderers.write(fmt, entries, out, **_render_options(fmt, options.get(fmt, {}), stats))
-        rendered[fmt] = local
+    # One pass over the result feeds every text format; each renders into its own local file.
+    with ExitStack() as stack:
+        writers = []
+        for fmt in formats:
+            if fmt == "json":
+                rendered[fmt] = document  # the original bytes, but for the audio URL's query
+                continue
+            rendered[fmt] = scratch / f"{name}.{fmt}"
+            # newline="" keeps "\n" line ends on every platform (SRT readers accept both).
+            out = stack.enter_context(rendered[fmt].open("w", encoding="utf-8", newline=""))
+            chosen = _render_options(fmt, options.get(fmt, {}), stats)
+            writers.append(stack.enter_context(renderers.open_writer(fmt, out, **chosen)))
+        if writers:
+            words = any(fmt not in _WORDLESS_FORMATS for fmt in rendered if fmt != "json")
+            renderers.write_all(iter_entries(raw, stats, words=words), writers)
     outputs: dict[str, str] = {}
     for fmt, local in rendered.items():
         dest = root / f"{name}.{fmt}"

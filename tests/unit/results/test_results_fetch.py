@@ -140,14 +140,24 @@ def test_a_renderer_crash_writes_nothing_for_that_file(
 ) -> None:
     """All formats of a file are rendered locally first: a crash mid-render leaves no object at all."""
 
-    def broken(entries: Any, out: Any, **kwargs: Any) -> int:
-        for n, _ in enumerate(entries):
-            out.write("partial line\n")
-            if n == 0:
-                raise RuntimeError("renderer crashed")
-        return 0
+    class Broken:
+        def __init__(self, out: Any, **kwargs: Any) -> None:
+            self.out = out
 
-    monkeypatch.setitem(formats._WRITERS, "srt", broken)
+        def __enter__(self) -> Broken:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def add(self, channel: int, sentence: Any) -> None:
+            self.out.write("partial line\n")
+            raise RuntimeError("renderer crashed")
+
+        def finish(self) -> int:
+            return 0
+
+    monkeypatch.setitem(formats._OPENERS, "srt", Broken)
     hook = FakeHook({_signed("q"): [_example()]})
     with pytest.raises(RuntimeError, match="renderer crashed"):
         fetch_transcription_outputs(
