@@ -79,7 +79,7 @@ UNSEEN_GRACE = 15.0
 #: After a wake whose confirmation found the task still open, the first pause before the next one.
 FALSE_WAKE_PAUSE = 5.0
 #: How long the list may keep failing transiently (5xx, 429, dropped) before the board falls back.
-FALLBACK_AFTER_SECONDS = 30.0
+FALLBACK_AFTER_SECONDS = 10.0
 #: After falling back, the first wait before the list is tried again; it doubles up to the max.
 LIST_RETRY_SECONDS = 60.0
 LIST_RETRY_MAX_SECONDS = 600.0
