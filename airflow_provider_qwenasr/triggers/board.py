@@ -13,9 +13,11 @@ What a sweep can miss, and what covers it:
   the later pages up by one, so one open task can be skipped. The list is newest first, so a
   skipped task was created between the last row of one page and the first of the next: a task
   whose creation time falls in such a gap is not woken on that sweep.
-* **A list that trails the query.** A task too young to be listed is not woken until it has had
-  :data:`UNSEEN_GRACE` seconds to appear; one woken too early is confirmed open and woken again only
-  after a growing pause (:data:`FALSE_WAKE_PAUSE`, doubling).
+* **A list that trails the query.** A task no sweep has listed may have ended already (a short
+  one) or be too young for the list: the board wakes a few such tasks a sweep (as many as the query
+  budget confirms in :data:`SWEEP_INTERVAL`), and once one of them is confirmed still open, it
+  gives every unlisted task :data:`UNSEEN_GRACE` seconds to appear first. A task woken too early
+  is woken again only after a growing pause (:data:`FALSE_WAKE_PAUSE`, doubling).
 * **The 24 h window**, and anything else: each trigger also times out of its wait after a slow
   *safety poll* interval (:meth:`StatusBoard.safety_interval`, a tenth of the query budget at most),
   and queries its task then.
@@ -74,7 +76,8 @@ SWEEP_INTERVAL = 2.0
 SAFETY_POLL_SECONDS = 300.0
 #: The largest share of the query budget the safety polls of all registered tasks may spend.
 SAFETY_SHARE = 0.1
-#: Seconds a task that no sweep has listed yet is given to appear before the board wakes it.
+#: Seconds a task that no sweep has listed yet is given to appear before the board wakes it, once
+#: the list has been seen to trail the query.
 UNSEEN_GRACE = 15.0
 #: After a wake whose confirmation found the task still open, the first pause before the next one.
 FALSE_WAKE_PAUSE = 5.0
@@ -112,7 +115,8 @@ class Registration:
     task_id: str
     registered_at: float
     created_ms: int | None = None
-    #: The open status the last sweep listed the task with.
+    #: Whether a sweep has listed the task, and the open status it was last listed with (as told).
+    seen: bool = False
     listed: TaskStatus | None = None
     waiting: bool = False
     reason: Wake | None = None
@@ -161,6 +165,8 @@ class StatusBoard:
         self._failures = 0
         self._fallback_until: float | None = None
         self._retry_wait = LIST_RETRY_SECONDS
+        #: Set once a task woken before any sweep listed it was confirmed open: the list trails.
+        self._list_trails = False
         self.counters = _Counters()
 
     # -- what a trigger calls ------------------------------------------------------------------
@@ -229,6 +235,8 @@ class StatusBoard:
             entry.created_ms = int(task.submit_time.timestamp() * 1000)
         if wake is Wake.SWEPT:
             self.counters.false_wakes += 1
+            if not entry.seen:
+                self._list_trails = True
             pause = entry.pause or FALSE_WAKE_PAUSE
             entry.not_before = time.monotonic() + pause
             entry.pause = min(pause * 2, SAFETY_POLL_SECONDS)
@@ -298,9 +306,12 @@ class StatusBoard:
     def _wake_missing(self, sweep: _Sweep) -> None:
         """Wake the waiting entries whose task the sweep proved is no longer PENDING or RUNNING."""
         now = time.monotonic()
+        # Unlisted tasks woken per sweep: what the query budget confirms before the next sweep.
+        unlisted_left = max(1, int(self._query_rate * SWEEP_INTERVAL))
         for entry in self._entries.values():
             row = sweep.open.get(entry.task_id)
             if row is not None:
+                entry.seen = True
                 entry.created_ms = row.created_ms or entry.created_ms
                 if entry.waiting and row.status is not entry.listed:
                     entry.listed = row.status
@@ -309,11 +320,14 @@ class StatusBoard:
             if not entry.waiting or entry.registered_at >= sweep.started or now < entry.not_before:
                 continue
             created = entry.created_ms
-            if created is None:
-                if sweep.started - entry.registered_at < UNSEEN_GRACE:
-                    continue  # not listed yet: maybe too young for a list that trails the query
-            elif created < sweep.window_start_ms or sweep.may_have_skipped(created):
+            if created is not None and (created < sweep.window_start_ms or sweep.may_have_skipped(created)):
                 continue  # outside the window (the safety poll's), or hidden by a page shift
+            if not entry.seen:  # never listed: ended already, or too young for a trailing list
+                if self._list_trails and sweep.started - entry.registered_at < UNSEEN_GRACE:
+                    continue
+                if unlisted_left <= 0:
+                    continue
+                unlisted_left -= 1
             self._wake(entry, Wake.SWEPT)
 
     def _wake(self, entry: Registration, reason: Wake) -> None:

@@ -8,6 +8,7 @@ of hanging).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -164,16 +165,50 @@ async def test_a_false_wake_pauses_the_next_one(monkeypatch: pytest.MonkeyPatch)
     board.deregister(entry)
 
 
-async def test_an_unlisted_young_task_gets_a_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_unlisted_task_is_woken_until_the_list_is_seen_to_trail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task no sweep listed may simply have ended (a short one): it is woken. Once such a wake
+    proves premature (the list trails the query), unlisted tasks get a grace to appear first."""
     monkeypatch.setattr(board_module, "UNSEEN_GRACE", 3600.0)
     fake = FakeList({})
     board = _board(fake)
-    entry = board.register("young")
-    wait = asyncio.create_task(board.wait(entry, LIMIT))
-    await _until(lambda: fake.sweeps() >= 3)
+    first = board.register("quick")
+    assert await board.wait(first, LIMIT) is Wake.SWEPT
+    task = AsrTask(task_id="quick", status=TaskStatus.PENDING, raw_status="PENDING")
+    board.confirmed_open(first, task, Wake.SWEPT)  # still open: the list had not caught up
+    young = board.register("young")
+    wait = asyncio.create_task(board.wait(young, LIMIT))
+    sweeps = fake.sweeps()
+    await _until(lambda: fake.sweeps() >= sweeps + 3)
     assert not wait.done()
     wait.cancel()
-    board.deregister(entry)
+    board.deregister(young)
+    board.deregister(first)
+
+
+async def test_unlisted_tasks_are_woken_a_few_a_sweep() -> None:
+    """A thousand waits registering on a list that trails would otherwise be confirmed all at once."""
+    fake = FakeList({})
+    board = _board(fake)
+    entries = [board.register(f"t{i}") for i in range(20)]
+    woken_per_sweep: list[int] = []
+
+    def count(status: str, page_no: int) -> None:
+        if status == "PENDING" and page_no == 1:
+            woken_per_sweep.append(board.counters.wakes)
+
+    fake.before_page = count
+    waits = [asyncio.create_task(board.wait(e, LIMIT)) for e in entries]
+    await _until(lambda: len(woken_per_sweep) >= 4)
+    cap = max(1, int(SETTINGS.rate_ceiling * board_module.SWEEP_INTERVAL))
+    steps = [b - a for a, b in itertools.pairwise(woken_per_sweep)]
+    assert steps
+    assert max(steps) <= cap
+    for wait in waits:
+        wait.cancel()
+    for entry in entries:
+        board.deregister(entry)
 
 
 async def test_the_window_starts_at_the_oldest_task_once_all_are_known() -> None:
