@@ -89,7 +89,7 @@ class ApiSettings:
     region: str = "cn"
     #: ``extra.status_sweep``: deferred waits learn of finished tasks from a sweep of the task list
     #: (:mod:`airflow_provider_qwenasr.triggers.board`) instead of polling each task.
-    status_sweep: bool = False
+    status_sweep: bool = True
 
     @property
     def host(self) -> str:

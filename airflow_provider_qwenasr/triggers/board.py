@@ -281,22 +281,37 @@ class StatusBoard:
         start = start.replace(microsecond=0)
         sweep = _Sweep(started, int(start.timestamp() * 1000))
         for status in _OPEN_STATUSES:
-            page_no, previous_last = 1, None
-            while True:
-                page = await self._page(start, end, status, page_no)
-                sweep.pages += 1
-                rows = page.items
-                if previous_last is not None and rows and rows[0].created_ms is not None:
-                    sweep.gaps.append((rows[0].created_ms, previous_last))
-                for row in rows:
-                    sweep.open[row.task_id] = row
-                if not rows or page_no >= page.total_page:
-                    break
-                previous_last = rows[-1].created_ms
-                page_no += 1
+            for low, high in await self._pass(sweep, status, start, end):
+                # Rows may have been skipped between these two pages: read just that stretch again.
+                # What is still unsure after that is not woken this time (the next sweep decides).
+                again_start = datetime.fromtimestamp(low // 1000 - 1, timezone.utc)
+                again_end = datetime.fromtimestamp(high // 1000 + 2, timezone.utc)
+                sweep.gaps += await self._pass(sweep, status, again_start, again_end)
         self.counters.sweeps += 1
         self.counters.pages += sweep.pages
         return sweep
+
+    async def _pass(
+        self, sweep: _Sweep, status: str, start: datetime, end: datetime
+    ) -> list[tuple[int, int]]:
+        """Read every page of ``status`` in the window into ``sweep``; return the gaps between two
+        pages where rows may have been skipped: the list shrank between them (a task ended), so the
+        later pages moved up, and rows created between the two pages' edges may be on neither."""
+        gaps: list[tuple[int, int]] = []
+        page_no, previous_last, previous_total = 1, None, 0
+        while True:
+            page = await self._page(start, end, status, page_no)
+            sweep.pages += 1
+            rows = page.items
+            first = rows[0].created_ms if rows else None
+            if previous_last is not None and first is not None and page.total < previous_total:
+                gaps.append((first, previous_last))
+            for row in rows:
+                sweep.open[row.task_id] = row
+            if not rows or page_no >= page.total_page:
+                return gaps
+            previous_last, previous_total = rows[-1].created_ms, page.total
+            page_no += 1
 
     async def _page(self, start: datetime, end: datetime, status: str, page_no: int) -> TaskPage:
         return await self._hook.list_tasks(

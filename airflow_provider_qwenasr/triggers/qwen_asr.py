@@ -31,7 +31,7 @@ class QwenASRTaskTrigger(BaseTrigger):
     budget per API host and key (:mod:`airflow_provider_qwenasr.rate`). 429s, 5xx and dropped
     connections are transient: the trigger waits and polls again until ``deadline``.
 
-    With the connection's ``extra.status_sweep`` on, the trigger does not poll on a schedule: it
+    With the connection's ``extra.status_sweep`` on (the default), the trigger does not poll on a schedule: it
     registers with its account's status board (:mod:`airflow_provider_qwenasr.triggers.board`),
     which sweeps the task list and wakes it when its task is no longer PENDING or RUNNING; it then
     queries the task once and fires as above. It falls back to the schedule while the list fails.
@@ -81,7 +81,7 @@ class QwenASRTaskTrigger(BaseTrigger):
 
         hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
         schedule = PollSchedule(self.poll_interval, self.max_poll_interval, self.deadline)
-        board = await _status_board(hook)
+        board = await _status_board(hook, self.asr_task_id)
         entry = board.register(self.asr_task_id) if board is not None else None
         try:
             async for event in self._wait_for_end(hook, schedule, board, entry):
@@ -229,12 +229,16 @@ class QwenASRTaskTrigger(BaseTrigger):
         return TriggerEvent(payload)
 
 
-async def _status_board(hook: QwenASRAsyncHook) -> StatusBoard | None:
+async def _status_board(hook: QwenASRAsyncHook, task_id: str) -> StatusBoard | None:
     """The account's status board when the connection sweeps (``extra.status_sweep``), else ``None``.
 
-    A connection that cannot be read gives ``None``: the first query then fails with the same error.
+    A bad task id or a connection that cannot be read gives ``None``: the first query then fails
+    with the same error, before anything is sent.
     """
+    from airflow_provider_qwenasr._api.validate import validate_task_id
+
     try:
+        validate_task_id(task_id)
         settings = await hook.get_settings()
     except QwenASRError:
         return None

@@ -251,7 +251,7 @@ def test_hook_reads_environment_connection(
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        pytest.param(None, False, id="unset"),
+        pytest.param(None, True, id="unset"),
         pytest.param(True, True, id="json-true"),
         pytest.param(False, False, id="json-false"),
         pytest.param("on", True, id="text-on"),

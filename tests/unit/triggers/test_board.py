@@ -44,11 +44,12 @@ class FakeList:
             self.before_page(params["status"], params["page_no"])
         if self.error is not None:
             raise self.error
+        start_ms, end_ms = (int(params[name].timestamp() * 1000) for name in ("start_time", "end_time"))
         rows = sorted(
             (
                 TaskListItem(task_id=task_id, status=status, created_ms=created)
                 for task_id, (status, created) in self.tasks.items()
-                if status.value == params["status"]
+                if status.value == params["status"] and start_ms <= created <= end_ms
             ),
             key=lambda row: -(row.created_ms or 0),
         )
@@ -91,7 +92,7 @@ def _board_tasks() -> list[asyncio.Task[Any]]:
 
 
 async def test_wakes_exactly_the_tasks_no_longer_open() -> None:
-    fake = FakeList({"open": (TaskStatus.RUNNING, 1000)})
+    fake = FakeList({"open": (TaskStatus.RUNNING, RECENT + 1000)})
     board = _board(fake)
     still_open, finished = board.register("open"), board.register("done")
     waits = [asyncio.create_task(board.wait(e, LIMIT)) for e in (still_open, finished)]
@@ -107,12 +108,12 @@ async def test_wakes_exactly_the_tasks_no_longer_open() -> None:
 
 
 async def test_a_status_change_on_the_list_wakes_once_without_a_query() -> None:
-    fake = FakeList({"t": (TaskStatus.PENDING, 1000)})
+    fake = FakeList({"t": (TaskStatus.PENDING, RECENT + 1000)})
     board = _board(fake)
     entry = board.register("t")
     assert await board.wait(entry, LIMIT) is Wake.LISTED
     assert entry.listed is TaskStatus.PENDING
-    fake.tasks["t"] = (TaskStatus.RUNNING, 1000)
+    fake.tasks["t"] = (TaskStatus.RUNNING, RECENT + 1000)
     assert await board.wait(entry, LIMIT) is Wake.LISTED
     assert entry.listed is TaskStatus.RUNNING
     board.deregister(entry)
@@ -140,6 +141,34 @@ async def test_a_task_hidden_by_a_page_shift_is_not_woken() -> None:
     await _until(lambda: fake.sweeps() >= sweeps + 2)
     woken = sorted(task_id for task_id, wait in waits.items() if wait.done())
     assert woken == ["t149"]
+    for wait in waits.values():
+        wait.cancel()
+    for entry in entries.values():
+        board.deregister(entry)
+
+
+async def test_a_stretch_of_tasks_that_moved_on_is_not_taken_for_a_page_shift() -> None:
+    """Regression: with other programs' tasks filling the first pages and a block of ours gone
+    RUNNING or finished, two pages' edges lie far apart in time; only a shrinking list makes that
+    stretch unsure, so the finished tasks in it are woken."""
+    tasks = {f"foreign{i}": (TaskStatus.PENDING, RECENT + 10_000 + i) for i in range(100)}
+    tasks |= {f"ours{i}": (TaskStatus.PENDING, RECENT + i) for i in range(300)}
+    fake = FakeList(tasks)
+    board = _board(fake)
+    entries = {f"ours{i}": board.register(f"ours{i}") for i in range(300)}
+    await _until(lambda: fake.sweeps() >= 2)
+    for i in range(150, 300):  # the newer half of ours moves on: RUNNING, or finished
+        if i % 3:
+            fake.tasks[f"ours{i}"] = (TaskStatus.RUNNING, RECENT + i)
+        else:
+            del fake.tasks[f"ours{i}"]
+    waits = {task_id: asyncio.create_task(board.wait(e, LIMIT)) for task_id, e in entries.items()}
+    finished = sorted(f"ours{i}" for i in range(150, 300) if not i % 3)
+    await _until(lambda: all(waits[t].done() for t in finished))
+    sweeps = fake.sweeps()
+    await _until(lambda: fake.sweeps() >= sweeps + 2)
+    swept = sorted(t for t, w in waits.items() if w.done() and w.result() is Wake.SWEPT)
+    assert swept == finished
     for wait in waits.values():
         wait.cancel()
     for entry in entries.values():
@@ -238,7 +267,7 @@ async def test_the_window_starts_at_the_oldest_task_once_all_are_known() -> None
     ],
 )
 async def test_a_failing_list_falls_back_and_recovers(error: Exception) -> None:
-    fake = FakeList({"t": (TaskStatus.PENDING, 1000)})
+    fake = FakeList({"t": (TaskStatus.PENDING, RECENT + 1000)})
     fake.error = error
     board = _board(fake)
     entry = board.register("t")
@@ -272,7 +301,7 @@ async def test_transient_failures_are_retried_before_falling_back(monkeypatch: p
 
 
 async def test_the_last_deregistration_stops_the_board() -> None:
-    fake = FakeList({"a": (TaskStatus.PENDING, 1), "b": (TaskStatus.PENDING, 2)})
+    fake = FakeList({"a": (TaskStatus.PENDING, RECENT + 1), "b": (TaskStatus.PENDING, RECENT + 2)})
     board = _board(fake)
     a, b = board.register("a"), board.register("b")
     await _until(lambda: fake.sweeps() >= 1)
