@@ -11,8 +11,9 @@ What a sweep can miss, and what covers it:
 
 * **A page shift.** Pages are cut from the live list: a task that ends while the sweep pages pulls
   the later pages up by one, so one open task can be skipped. The list is newest first, so a
-  skipped task was created between the last row of one page and the first of the next: a task
-  whose creation time falls in such a gap is not woken on that sweep.
+  skipped task was created between the last row of one page and the first of the next. When the
+  list's ``total`` shrank between two pages, the sweep reads that stretch of time again; a task
+  in a stretch still unsure after that is not woken on that sweep.
 * **A list that trails the query.** A task no sweep has listed may have ended already (a short
   one) or be too young for the list: the board wakes a few such tasks a sweep (as many as the query
   budget confirms in :data:`SWEEP_INTERVAL`), and once one of them is confirmed still open, it
