@@ -12,8 +12,9 @@ What a sweep can miss, and what covers it:
 * **A page shift.** Pages are cut from the live list: a task that ends while the sweep pages pulls
   the later pages up by one, so one open task can be skipped. The list is newest first, so a
   skipped task was created between the last row of one page and the first of the next. When the
-  list's ``total`` shrank between two pages, the sweep reads that stretch of time again; a task
-  in a stretch still unsure after that is not woken on that sweep.
+  list's ``total`` shrank between two pages and one of our unseen tasks lies in that stretch, the
+  sweep reads the earlier page again (the rows it lost are at its end now); a stretch still unsure
+  after that is not woken on that sweep.
 * **A list that trails the query.** A task no sweep has listed may have ended already (a short
   one) or be too young for the list: the board wakes a few such tasks a sweep (as many as the query
   budget confirms in :data:`SWEEP_INTERVAL`), and once one of them is confirmed still open, it
@@ -34,6 +35,7 @@ registered: the last one to leave cancels it.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import enum
 import logging
 import random
@@ -281,36 +283,44 @@ class StatusBoard:
         # Whole seconds, as the list takes them: floor the start so the oldest task stays inside.
         start = start.replace(microsecond=0)
         sweep = _Sweep(started, int(start.timestamp() * 1000))
+        # Our tasks' creation times, sorted: which of them lie between two pages' edges.
+        created = sorted(
+            (e.created_ms, e.task_id) for e in self._entries.values() if e.created_ms is not None
+        )
         for status in _OPEN_STATUSES:
-            for low, high in await self._pass(sweep, status, start, end):
-                # Rows may have been skipped between these two pages: read just that stretch again.
-                # What is still unsure after that is not woken this time (the next sweep decides).
-                again_start = datetime.fromtimestamp(low // 1000 - 1, timezone.utc)
-                again_end = datetime.fromtimestamp(high // 1000 + 2, timezone.utc)
-                sweep.gaps += await self._pass(sweep, status, again_start, again_end)
+            await self._pass(sweep, status, start, end, created)
         self.counters.sweeps += 1
         self.counters.pages += sweep.pages
         return sweep
 
     async def _pass(
-        self, sweep: _Sweep, status: str, start: datetime, end: datetime
-    ) -> list[tuple[int, int]]:
-        """Read every page of ``status`` in the window into ``sweep``; return the gaps between two
-        pages where rows may have been skipped: the list shrank between them (a task ended), so the
-        later pages moved up, and rows created between the two pages' edges may be on neither."""
-        gaps: list[tuple[int, int]] = []
+        self, sweep: _Sweep, status: str, start: datetime, end: datetime, created: list[tuple[int, str]]
+    ) -> None:
+        """Read every page of ``status`` in the window into ``sweep``.
+
+        When the list shrank between two pages (a task ended), the later pages moved up and rows
+        created between the two pages' edges may be on neither. If one of our tasks lies there and
+        was not seen, the earlier page is read again at once: the rows it lost are now at its end.
+        If the list shrank again meanwhile, that stretch is left unsure (not woken this sweep).
+        """
         page_no, previous_last, previous_total = 1, None, 0
         while True:
             page = await self._page(start, end, status, page_no)
             sweep.pages += 1
             rows = page.items
-            first = rows[0].created_ms if rows else None
-            if previous_last is not None and first is not None and page.total < previous_total:
-                gaps.append((first, previous_last))
             for row in rows:
                 sweep.open[row.task_id] = row
+            first = rows[0].created_ms if rows else None
+            shrank = previous_last is not None and first is not None and page.total < previous_total
+            if shrank and _unseen_between(created, first or 0, previous_last or 0, sweep.open):
+                again = await self._page(start, end, status, page_no - 1)
+                sweep.pages += 1
+                for row in again.items:
+                    sweep.open[row.task_id] = row
+                if again.total < page.total:
+                    sweep.gaps.append((first or 0, previous_last or 0))
             if not rows or page_no >= page.total_page:
-                return gaps
+                return
             previous_last, previous_total = rows[-1].created_ms, page.total
             page_no += 1
 
@@ -390,6 +400,18 @@ class StatusBoard:
         self._failing_since = None
         self._failures = 0
         self._retry_wait = LIST_RETRY_SECONDS
+
+
+def _unseen_between(
+    created: list[tuple[int, str]], low: int, high: int, seen: dict[str, TaskListItem]
+) -> bool:
+    """Whether one of our tasks created from ``low`` to ``high`` (ms) is not in ``seen``."""
+    index = bisect.bisect_left(created, (low, ""))
+    while index < len(created) and created[index][0] <= high:
+        if created[index][1] not in seen:
+            return True
+        index += 1
+    return False
 
 
 def _current_task() -> asyncio.Task[object] | None:
