@@ -17,7 +17,7 @@ What a sweep can miss, and what covers it:
   after that is not woken on that sweep.
 * **A list that trails the query.** A task no sweep has listed may have ended already (a short
   one) or be too young for the list: the board wakes a few such tasks a sweep (as many as the query
-  budget confirms in :data:`SWEEP_INTERVAL`), and once one of them is confirmed still open, it
+  budget confirms in one sweep's time), and once one of them is confirmed still open, it
   gives every unlisted task :data:`UNSEEN_GRACE` seconds to appear first. A task woken too early
   is woken again only after a growing pause (:data:`FALSE_WAKE_PAUSE`, doubling).
 * **The 24 h window**, and anything else: each trigger also times out of its wait after a slow
@@ -332,8 +332,9 @@ class StatusBoard:
     def _wake_missing(self, sweep: _Sweep) -> None:
         """Wake the waiting entries whose task the sweep proved is no longer PENDING or RUNNING."""
         now = time.monotonic()
-        # Unlisted tasks woken per sweep: what the query budget confirms before the next sweep.
-        unlisted_left = max(1, int(self._query_rate * SWEEP_INTERVAL))
+        # Unlisted tasks woken per sweep: what the query budget confirms before the next sweep
+        # (which takes about as long as this one did).
+        unlisted_left = max(1, int(self._query_rate * max(SWEEP_INTERVAL, now - sweep.started)))
         for entry in self._entries.values():
             row = sweep.open.get(entry.task_id)
             if row is not None:
