@@ -35,7 +35,6 @@ registered: the last one to leave cancels it.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import enum
 import logging
 import random
@@ -47,7 +46,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from airflow_provider_qwenasr.exceptions import QwenASRError
-from airflow_provider_qwenasr.models import AsrTask, TaskListItem, TaskPage, TaskStatus
+from airflow_provider_qwenasr.models import AsrTask, TaskStatus
+from airflow_provider_qwenasr.triggers._pages import PAGE_SIZE, Sweep, read_pass
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr._api.settings import ApiSettings
@@ -71,8 +71,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Rows per list call: the most the list gives.
-PAGE_SIZE = 100
 #: The shortest time between the starts of two sweeps (the list quota is shared with other callers).
 SWEEP_INTERVAL = 2.0
 #: The shortest safety poll interval of a registered task, in seconds.
@@ -127,20 +125,6 @@ class Registration:
     #: The pause after the next false wake (``None``: :data:`FALSE_WAKE_PAUSE`).
     pause: float | None = None
     event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-
-@dataclass
-class _Sweep:
-    """What one sweep saw: the open tasks (by id) and the gaps a page shift may hide."""
-
-    started: float
-    window_start_ms: int
-    open: dict[str, TaskListItem] = field(default_factory=dict)
-    gaps: list[tuple[int, int]] = field(default_factory=list)
-    pages: int = 0
-
-    def may_have_skipped(self, created_ms: int) -> bool:
-        return any(low <= created_ms <= high for low, high in self.gaps)
 
 
 @dataclass
@@ -278,58 +262,22 @@ class StatusBoard:
             return max(oldest, end - _WINDOW), end
         return end - _WINDOW, end
 
-    async def _sweep(self, started: float) -> _Sweep:
+    async def _sweep(self, started: float) -> Sweep:
         start, end = self._window()
         # Whole seconds, as the list takes them: floor the start so the oldest task stays inside.
         start = start.replace(microsecond=0)
-        sweep = _Sweep(started, int(start.timestamp() * 1000))
+        sweep = Sweep(started, int(start.timestamp() * 1000))
         # Our tasks' creation times, sorted: which of them lie between two pages' edges.
         created = sorted(
             (e.created_ms, e.task_id) for e in self._entries.values() if e.created_ms is not None
         )
         for status in _OPEN_STATUSES:
-            await self._pass(sweep, status, start, end, created)
+            await read_pass(self._hook, sweep, status, (start, end), created)
         self.counters.sweeps += 1
         self.counters.pages += sweep.pages
         return sweep
 
-    async def _pass(
-        self, sweep: _Sweep, status: str, start: datetime, end: datetime, created: list[tuple[int, str]]
-    ) -> None:
-        """Read every page of ``status`` in the window into ``sweep``.
-
-        When the list shrank between two pages (a task ended), the later pages moved up and rows
-        created between the two pages' edges may be on neither. If one of our tasks lies there and
-        was not seen, the earlier page is read again at once: the rows it lost are now at its end.
-        If the list shrank again meanwhile, that stretch is left unsure (not woken this sweep).
-        """
-        page_no, previous_last, previous_total = 1, None, 0
-        while True:
-            page = await self._page(start, end, status, page_no)
-            sweep.pages += 1
-            rows = page.items
-            for row in rows:
-                sweep.open[row.task_id] = row
-            first = rows[0].created_ms if rows else None
-            shrank = previous_last is not None and first is not None and page.total < previous_total
-            if shrank and _unseen_between(created, first or 0, previous_last or 0, sweep.open):
-                again = await self._page(start, end, status, page_no - 1)
-                sweep.pages += 1
-                for row in again.items:
-                    sweep.open[row.task_id] = row
-                if again.total < page.total:
-                    sweep.gaps.append((first or 0, previous_last or 0))
-            if not rows or page_no >= page.total_page:
-                return
-            previous_last, previous_total = rows[-1].created_ms, page.total
-            page_no += 1
-
-    async def _page(self, start: datetime, end: datetime, status: str, page_no: int) -> TaskPage:
-        return await self._hook.list_tasks(
-            start_time=start, end_time=end, status=status, page_no=page_no, page_size=PAGE_SIZE, retry=False
-        )
-
-    def _wake_missing(self, sweep: _Sweep) -> None:
+    def _wake_missing(self, sweep: Sweep) -> None:
         """Wake the waiting entries whose task the sweep proved is no longer PENDING or RUNNING."""
         now = time.monotonic()
         # Unlisted tasks woken per sweep: what the query budget confirms before the next sweep
@@ -401,18 +349,6 @@ class StatusBoard:
         self._failing_since = None
         self._failures = 0
         self._retry_wait = LIST_RETRY_SECONDS
-
-
-def _unseen_between(
-    created: list[tuple[int, str]], low: int, high: int, seen: dict[str, TaskListItem]
-) -> bool:
-    """Whether one of our tasks created from ``low`` to ``high`` (ms) is not in ``seen``."""
-    index = bisect.bisect_left(created, (low, ""))
-    while index < len(created) and created[index][0] <= high:
-        if created[index][1] not in seen:
-            return True
-        index += 1
-    return False
 
 
 def _current_task() -> asyncio.Task[object] | None:
