@@ -119,6 +119,10 @@ class PollSchedule:
         """The status changed: poll again soon."""
         self._interval = self.poll_interval
 
+    def clip(self, wait: float) -> float | None:
+        """``wait``, shortened to the time left before the deadline; ``None`` once it has passed."""
+        return self._clip(wait)
+
     def _clip(self, wait: float) -> float | None:
         if self.deadline is None:
             return wait

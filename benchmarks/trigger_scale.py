@@ -10,7 +10,13 @@ running in *another* process (its CPU is not counted):
 (b) ``naive``: an async trigger that opens a new ``httpx.AsyncClient`` per poll and has no rate
     budget (what the dbt provider's trigger does);
 (c) ``ours``: :class:`~airflow_provider_qwenasr.triggers.qwen_asr.QwenASRTaskTrigger`, every
-    ``run()`` a task in one event loop, as the triggerer runs them.
+    ``run()`` a task in one event loop, as the triggerer runs them, each polling its own task
+    (``extra.status_sweep`` false);
+(d) ``sweep``: the same triggers on the status board (``extra.status_sweep`` true,
+    :mod:`airflow_provider_qwenasr.triggers.board`); ``sweep-foreign`` adds ``--foreign`` open tasks
+    of other programs on the key (half submitted before ours, half after), ``sweep-lag`` makes the
+    emulator's list trail the query by ``--list-lag`` seconds, ``sweep-down`` makes the list answer
+    503 throughout (the board falls back to (c)).
 
 Two scenarios (see docs/benchmarks.md for why):
 
@@ -67,6 +73,8 @@ MODEL = "qwen3-asr-flash-filetrans"
 SDK_FIRST_INTERVAL = 1.0
 SDK_MAX_INTERVAL = 5.0
 _TICK = 0.05
+#: The variants that run our trigger: per-task polling, and the status board with its set-ups.
+OURS = ("ours", "sweep", "sweep-foreign", "sweep-lag", "sweep-down")
 
 
 # -- the variants (run inside the worker process) ------------------------------------------------
@@ -288,8 +296,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     raise_nofile_limit()
     # Import everything the variant needs before measuring: a triggerer has it loaded already.
-    if args.worker == "ours":
+    if args.worker in OURS:
         import airflow_provider_qwenasr.hooks.qwen_asr
+        import airflow_provider_qwenasr.triggers.board
         import airflow_provider_qwenasr.triggers.qwen_asr  # noqa: F401
 
         # A running triggerer has read a connection before: pay the one-time secrets-backend setup now.
@@ -302,13 +311,17 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     durations = [rng.uniform(args.min_duration, args.max_duration) for _ in range(args.n)]
     lead = 1.0 + args.n * 0.0015
     root = args.base_url.rsplit("/api/v1", 1)[0]
+    foreign = args.foreign if args.worker == "sweep-foreign" else 0
     with httpx.Client(timeout=60.0) as control:
+        # Other programs' tasks on the key stay open throughout: the list's worst case.
+        _submit_all(control, args.base_url, [1e6] * (foreign // 2), 0.0)
         task_ids = _submit_all(control, args.base_url, durations, lead)
+        _submit_all(control, args.base_url, [1e6] * (foreign - foreign // 2), 0.0)
         before = control.get(f"{root}/emulator-api/stats").json()
         idle_rss = rss_mb()
         cpu0, wall0 = cpu_seconds(), time.monotonic()
         outcomes: list[Outcome] = []
-        if args.worker == "ours":
+        if args.worker in OURS:
             work: Callable[[], Awaitable[None]] = lambda: _run_ours(task_ids, outcomes)  # noqa: E731
         elif args.worker == "naive":
             work = lambda: _run_naive(task_ids, args.base_url, outcomes)  # noqa: E731
@@ -322,8 +335,11 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.monotonic() - wall0
         cpu = cpu_seconds() - cpu0
         after = control.get(f"{root}/emulator-api/stats").json()
-    queries = after["requests"].get("query", 0) - before["requests"].get("query", 0)
-    throttled = after["throttled"].get("query", 0) - before["throttled"].get("query", 0)
+
+    def spent(kind: str, endpoint: str) -> int:
+        return int(after[kind].get(endpoint, 0) - before[kind].get(endpoint, 0))
+
+    queries, throttled = spent("requests", "query"), spent("throttled", "query")
     delays = [o.seen_at - o.end_time for o in outcomes if o.status == "success" and o.end_time is not None]
     statuses: dict[str, int] = {"unfinished": args.n - len(outcomes)} if len(outcomes) < args.n else {}
     for outcome in outcomes:
@@ -335,6 +351,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         "cpu": cpu,
         "queries": queries,
         "throttled": throttled,
+        "lists": spent("requests", "list"),
+        "lists_throttled": spent("throttled", "list"),
         # The stats request of "after" opens no connection: this client keeps one alive.
         "connections": after["connections_opened"] - before["connections_opened"],
         "idle_rss": idle_rss,
@@ -354,6 +372,8 @@ def _run_worker(
     variant: str, n: int, emulator: EmulatorProcess, budget_qps: float | None, args: argparse.Namespace
 ) -> dict[str, Any]:
     extra: dict[str, object] = {"query_qps": budget_qps} if budget_qps else {}
+    if variant in OURS:
+        extra["status_sweep"] = variant != "ours"
     home = tempfile.mkdtemp(prefix="qwenasr-bench-home-")
     child_env = {
         **os.environ,
@@ -381,8 +401,13 @@ def _run_worker(
         str(args.max_duration),
         "--time-limit",
         str(args.time_limit),
+        "--foreign",
+        str(args.foreign),
     ]
     emulator.control("POST", "reset")
+    emulator.control("POST", "config", {"list_lag_seconds": args.list_lag if variant == "sweep-lag" else 0})
+    if variant == "sweep-down":
+        emulator.control("POST", "faults", {"endpoint": "list", "kind": "status", "status": 503, "count": -1})
     emulator_cpu0 = emulator.cpu_seconds()
     done = subprocess.run(command, env=child_env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -398,7 +423,11 @@ def _run_worker(
 _LABELS = {
     "sdk": "(a) dashscope SDK wait(), thread/task",
     "naive": "(b) naive trigger",
-    "ours": "(c) ours",
+    "ours": "(c) ours, per-task polling",
+    "sweep": "(d) ours, status sweep",
+    "sweep-foreign": "(d2) sweep + foreign tasks",
+    "sweep-lag": "(d3) sweep, list lagging",
+    "sweep-down": "(d4) sweep, list down",
 }
 _HEADERS = [
     "N",
@@ -417,6 +446,10 @@ _HEADERS = [
     "429s",
     "delay med s",
     "delay p95 s",
+    "lists",
+    "list 429s",
+    "queries / task",
+    "CPU ms / wait",
 ]
 
 
@@ -439,12 +472,14 @@ def _row(result: dict[str, Any]) -> list[object]:
         result["connections"],
         result["queries"],
         result["queries"] / result["elapsed"],
-        "none"
-        if not result["budget"] or not result["variant"].startswith("ours")
-        else float(result["budget"]),
+        "none" if not result["budget"] or result["variant"] not in OURS else float(result["budget"]),
         result["throttled"],
         result["delay_median"],
         result["delay_p95"],
+        result.get("lists", 0),
+        result.get("lists_throttled", 0),
+        result["queries"] / max(1, ok),
+        result["cpu"] / result["n"] * 1000,
     ]
 
 
@@ -457,18 +492,20 @@ def _ratios(results: list[dict[str, Any]]) -> list[list[object]]:
         return float(r["cpu"]) / max(1, r["queries"])
 
     for n in sorted({r["n"] for r in results}):
-        for mine in ("ours",):
+        for mine in ("ours", "sweep"):
             ours = by.get((n, mine))
             if ours is None:
                 continue
-            for other in ("sdk", "naive"):
+            for other in ("sdk", "naive", "ours"):
+                if other == mine:
+                    continue
                 theirs = by.get((n, other))
                 if theirs is None:
                     continue
                 rows.append(
                     [
                         n,
-                        f"{_LABELS[other][:3]} / {_LABELS[mine][:4].strip()}",
+                        f"{_LABELS[other][:3]} / {_LABELS[mine][:3]}",
                         per_poll(theirs) / per_poll(ours),
                         theirs["peak_rss"] / ours["peak_rss"],
                         theirs["connections"] / max(1, ours["connections"]),
@@ -612,7 +649,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--sizes", default="100,1000,10000", help="N for the 'lifted' scenario ('' skips it)")
     parser.add_argument("--quota-sizes", default="100,1000", help="N for the 'quota' scenario ('' skips it)")
-    parser.add_argument("--variants", default="sdk,naive,ours", help="comma-separated: sdk, naive, ours")
+    parser.add_argument(
+        "--variants",
+        default="sdk,naive,ours",
+        help="comma-separated: sdk, naive, ours, sweep, sweep-foreign, sweep-lag, sweep-down",
+    )
+    parser.add_argument("--foreign", type=int, default=5000, help="open tasks of others (sweep-foreign)")
+    parser.add_argument("--list-lag", type=float, default=10.0, help="seconds the list trails (sweep-lag)")
     parser.add_argument("--budget-qps", type=float, default=1000.0, help="ours' query_qps, 'lifted' scenario")
     parser.add_argument("--min-duration", type=float, default=5.0, help="shortest task, seconds")
     parser.add_argument("--max-duration", type=float, default=60.0, help="longest task, seconds")
@@ -627,7 +670,7 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="instead: run two processes at query_qps=15 against a 20 q/s quota for this many seconds",
     )
-    parser.add_argument("--worker", choices=("sdk", "naive", "ours", "aimd"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("sdk", "naive", *OURS, "aimd"), help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=100, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -87,6 +87,9 @@ class ApiSettings:
     read_timeout: float | None = None
     #: ``cn`` (Beijing) or ``intl`` (Singapore): ``extra.region``, else told from the base URL.
     region: str = "cn"
+    #: ``extra.status_sweep``: deferred waits learn of finished tasks from a sweep of the task list
+    #: (:mod:`airflow_provider_qwenasr.triggers.board`) instead of polling each task.
+    status_sweep: bool = True
 
     @property
     def host(self) -> str:

@@ -108,7 +108,10 @@ class Backend:
 
     def throttle(self, api_key: str, group: str) -> None:
         """Raise 429 when ``api_key`` is over its ``group`` rate (query, list, cancel, customization)."""
-        if not self._quota.allow(api_key, group, self.config.query_qps):
+        qps = self.config.query_qps
+        if group == "list" and self.config.list_qps is not None:
+            qps = self.config.list_qps
+        if not self._quota.allow(api_key, group, qps):
             raise ServiceError(429, "Throttling.RateQuota", _THROTTLED)
 
     # -- DashScope endpoints -----------------------------------------------------------------
@@ -224,11 +227,15 @@ class Backend:
         return {"request_id": str(uuid.uuid4())}
 
     def list_tasks(self, api_key: str, query: Mapping[str, str]) -> dict[str, Any]:
-        """``GET /tasks``: this key's tasks created in a window of at most 24 h, newest first."""
+        """``GET /tasks``: this key's tasks created in a window of at most 24 h, newest first, as they
+        were ``list_lag_seconds`` ago."""
         self.throttle(api_key, "list")
         with self._lock:
             candidates = list(self._tasks.values())
-        return list_page(candidates, api_key, query, self.clock.now(), self.config.retention_hours)
+        config = self.config
+        return list_page(
+            candidates, api_key, query, self.clock.now(), config.retention_hours, lag=config.list_lag_seconds
+        )
 
     def customize(self, api_key: str, body: bytes) -> dict[str, Any]:
         """``POST /services/audio/asr/customization``: the hot-word tables (:mod:`.vocabulary`)."""

@@ -43,6 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-key limit of each of query/list/cancel/customization",
     )
     parser.add_argument(
+        "--list-qps",
+        type=float,
+        default=defaults.list_qps,
+        help="per-key limit of the task list alone (default: --query-qps, in a bucket of its own)",
+    )
+    parser.add_argument(
+        "--list-lag-seconds",
+        type=float,
+        default=defaults.list_lag_seconds,
+        help="how many seconds the task list trails the query (default 0)",
+    )
+    parser.add_argument(
         "--max-files-per-task",
         type=int,
         default=defaults.max_files_per_task,
@@ -91,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         running_seconds=args.running_seconds,
         time_speed=args.time_speed,
         query_qps=args.query_qps,
+        list_qps=args.list_qps,
+        list_lag_seconds=args.list_lag_seconds,
         max_files_per_task=args.max_files_per_task,
         submit_per_second=args.submit_per_second,
         speaker_id_style=args.speaker_id_style,

@@ -12,6 +12,8 @@ from airflow_provider_qwenasr._api.catalog import resolve_model
 #: Settings the control API (``POST /emulator-api/config``) may change on a running server.
 LIVE_SETTINGS = (
     "query_qps",
+    "list_qps",
+    "list_lag_seconds",
     "pending_seconds",
     "running_seconds",
     "max_files_per_task",
@@ -38,6 +40,11 @@ class EmulatorConfig:
     :param time_speed: how fast the emulator clock runs against real time (60 = a minute a second).
     :param query_qps: per-key rate limit of each of query, list, cancel and customization
         (<= 0: unlimited).
+    :param list_qps: per-key rate limit of the task list (``GET /tasks``) alone, when set; ``None``
+        (the default): ``query_qps``, counted in a bucket of its own (the list's quota is its own).
+    :param list_lag_seconds: how far the task list trails the query: the list shows the account as it
+        was this many seconds ago (a task appears once it is that old, with the status it had then).
+        0, the default: the list is as fresh as the query.
     :param max_files_per_task: when set, the most files one submit may carry for every model,
         instead of the model table's ``max_files`` (``None``, the default: the table's).
     :param max_files_per_model: per-model overrides (undated or dated names); they win over both.
@@ -58,6 +65,8 @@ class EmulatorConfig:
     running_seconds: float = 0.5
     time_speed: float = 1.0
     query_qps: float = 20.0
+    list_qps: float | None = None
+    list_lag_seconds: float = 0.0
     max_files_per_task: int | None = None
     max_files_per_model: Mapping[str, int] = field(default_factory=dict)
     retention_hours: float = 24.0
@@ -109,6 +118,8 @@ class EmulatorConfig:
                 clean[name] = value
             elif name == "max_files_per_task":
                 clean[name] = None if value is None else int(value)
+            elif name == "list_qps":
+                clean[name] = None if value is None else float(value)
             elif name == "max_vocabularies_per_key":
                 clean[name] = int(value)
             else:

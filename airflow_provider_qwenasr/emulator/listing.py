@@ -20,9 +20,20 @@ _LIST_TIME = "%Y%m%d%H%M%S"
 
 
 def list_page(
-    candidates: Iterable[t.Task], api_key: str, query: Mapping[str, str], now: float, retention_hours: float
+    candidates: Iterable[t.Task],
+    api_key: str,
+    query: Mapping[str, str],
+    now: float,
+    retention_hours: float,
+    *,
+    lag: float = 0.0,
 ) -> dict[str, Any]:
     """The flat list answer ``{request_id, total, total_page, page_no, page_size, data[]}``.
+
+    With ``lag`` > 0 the list trails the query: it shows the tasks as they were ``lag`` seconds
+    before ``now`` (a younger task is not listed yet; an older one with the status it had then).
+    Pages are cut from the list as it is at each call, so tasks created (or, with a ``status``
+    filter, ending) between two calls shift the later pages, as on the service.
 
     :raises ServiceError: 400 ``InvalidParameter`` for a bad page, time or window.
     """
@@ -41,15 +52,17 @@ def list_page(
     if end - start > 86400:
         raise invalid("The time range between start_time and end_time must not exceed 24 hours.")
     wanted_status = query.get("status", "").upper()
+    seen = now - max(0.0, lag)  # the moment the list's view of the account dates from
     matched = [
         task
         for task in candidates
         if task.api_key == api_key
+        and task.submit_time <= seen
         and not task.expired(now, retention_hours)
         and start <= task.submit_time < end + 1
         and query.get("model_name", task.model) == task.model
         and query.get("task_id", task.task_id) == task.task_id
-        and wanted_status in ("", task.status(now))
+        and wanted_status in ("", task.status(seen))
     ]
     matched.sort(key=lambda task: task.submit_time, reverse=True)
     page = matched[(page_no - 1) * page_size : page_no * page_size]
@@ -60,7 +73,7 @@ def list_page(
         "total_page": math.ceil(len(matched) / page_size),
         "page_no": page_no,
         "page_size": page_size,
-        "data": [t.list_item(task, now, key_id, uid) for task in page],
+        "data": [t.list_item(task, seen, key_id, uid) for task in page],
     }
 
 

@@ -99,7 +99,7 @@ class Task:
 
     def status(self, now: float) -> str:
         """The status at ``now``."""
-        if self.canceled_at is not None:
+        if self.canceled_at is not None and now >= self.canceled_at:
             return CANCELED
         if now < self.submit_time + self.pending_seconds:
             return PENDING

@@ -36,9 +36,9 @@ __all__ = [
 
 #: Seconds to connect and to wait for each read of an answer.
 DEFAULT_TIMEOUT = (10.0, 60.0)
-#: The endpoints that spend the query budget (a submit spends its family's submit budget, if any;
-#: result links are OSS).
-RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
+#: The endpoints that spend the query budget (the list spends its own, as its quota is its own; a
+#: submit spends its family's submit budget, if any; result links are OSS).
+RATED_ENDPOINTS = frozenset({"query", "cancel"})
 #: How long a submit whose answer was lost watches the tasks it may have created, to tell ours.
 DEFAULT_IDENTIFY_TIMEOUT = 600.0
 
@@ -80,11 +80,16 @@ class HookBase(BaseHook):
         return budget_for(settings.host, settings.key_fingerprint, settings.rate_ceiling)
 
     def _request_budget(self, settings: ApiSettings, request: ApiRequest) -> RateBudget | None:
-        """The rate budget ``request`` spends: the query budget for reads, for a submit the budget of
-        its family's documented submit quota (none when the family has none).
+        """The rate budget ``request`` spends: the query budget for queries and cancels, the list's
+        own for the list, for a submit the budget of its family's documented submit quota (none when
+        the family has none).
         """
         if request.endpoint in RATED_ENDPOINTS:
             return self._budget(settings)
+        if request.endpoint == "list":
+            return budget_for(
+                f"{settings.host}#list", settings.key_fingerprint, settings.rate_ceiling, kind="list"
+            )
         if request.endpoint == "submit" and request.json is not None:
             family = family_of(str(request.json.get("model", "")))
             if family is not None and family.submits_per_minute:

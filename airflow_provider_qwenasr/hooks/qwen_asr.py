@@ -357,6 +357,22 @@ class QwenASRAsyncHook(HookBase):
         settings = await self.get_settings()
         return AsrTask.from_response(await self._send(ApiRequest.query(settings, task_id), retry=retry))
 
+    async def list_tasks(
+        self,
+        *,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        status: str | None = None,
+        page_no: int = 1,
+        page_size: int = 100,
+        retry: bool = True,
+    ) -> TaskPage:
+        """One page of the account's task list (see :meth:`QwenASRHook.list_tasks`), on the list's
+        own rate budget; with ``retry`` False a transient error is raised at once."""
+        settings = await self.get_settings()
+        params = list_params(start_time, end_time, None, status, None, page_no, page_size)
+        return TaskPage.from_response(await self._send(ApiRequest.list_tasks(settings, params), retry=retry))
+
     async def cancel_task(self, task_id: str) -> bool:
         """Cancel a PENDING task; True when it is CANCELED, False when running or finished."""
         settings = await self.get_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -14,6 +14,10 @@ from airflow_provider_qwenasr.hooks.base import HookBase
 from airflow_provider_qwenasr.models import AsrTask, TaskStatus
 from airflow_provider_qwenasr.outcomes import TerminationReason, termination_reason
 from airflow_provider_qwenasr.waiting import PollSchedule
+
+if TYPE_CHECKING:
+    from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRAsyncHook
+    from airflow_provider_qwenasr.triggers.board import Registration, StatusBoard, Wake
 
 __all__ = ["QwenASRTaskTrigger", "TerminationReason"]
 
@@ -27,6 +31,11 @@ class QwenASRTaskTrigger(BaseTrigger):
     changes. Every trigger in the triggerer shares one connection pool and one AIMD query
     budget per API host and key (:mod:`airflow_provider_qwenasr.rate`). 429s, 5xx and dropped
     connections are transient: the trigger waits and polls again until ``deadline``.
+
+    With the connection's ``extra.status_sweep`` on (the default), the trigger does not poll on a schedule: it
+    registers with its account's status board (:mod:`airflow_provider_qwenasr.triggers.board`),
+    which sweeps the task list and wakes it when its task is no longer PENDING or RUNNING; it then
+    queries the task once and fires as above. It falls back to the schedule while the list fails.
 
     Its kwargs are plain values (no key, no URL), so a triggerer that restarts, or another
     triggerer that takes the trigger over, re-creates it and simply goes on polling.
@@ -78,13 +87,29 @@ class QwenASRTaskTrigger(BaseTrigger):
 
         hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
         schedule = PollSchedule(self.poll_interval, self.max_poll_interval, self.deadline)
-        last_status: TaskStatus | None = None
+        board = await _status_board(hook, self.asr_task_id)
+        entry = board.register(self.asr_task_id) if board is not None else None
+        try:
+            async for event in self._wait_for_end(hook, schedule, board, entry):
+                yield event
+                return
+        finally:
+            # Cancelled, ended, or the triggerer shutting down: nothing of this wait stays behind.
+            if board is not None and entry is not None:
+                board.deregister(entry)
+
+    async def _wait_for_end(
+        self,
+        hook: QwenASRAsyncHook,
+        schedule: PollSchedule,
+        board: StatusBoard | None,
+        entry: Registration | None,
+    ) -> AsyncIterator[TriggerEvent]:
+        self._last_status: TaskStatus | None = None
         transient_streak = 0
         # The operator queried the task just before deferring, and a restarted triggerer re-creates
         # every trigger at once: spread the first polls so they do not all land in one instant.
-        first_wait = schedule.first_wait()
-        if first_wait:
-            await asyncio.sleep(first_wait)
+        _due, wake = await self._pause(schedule, board, entry, first=True)
         while True:
             try:
                 # No retry inside the hook: this loop paces itself and honours the deadline.
@@ -103,22 +128,65 @@ class QwenASRTaskTrigger(BaseTrigger):
                     )
             else:
                 transient_streak = 0
-                if task.status is not last_status:
-                    self._log_change(task, last_status)
-                    last_status = task.status
+                if task.status is not self._last_status:
+                    self._log_change(task, self._last_status)
+                    self._last_status = task.status
                     schedule.reset()
                 if task.is_terminal:
                     yield self._terminal_event(task)
                     return
-            wait = schedule.next_wait()
-            if wait is None:
+                if board is not None and entry is not None:
+                    board.confirmed_open(entry, task, wake)
+            due, wake = await self._pause(schedule, board, entry, first=False)
+            if not due:
+                last_status = self._last_status
                 yield self._event(
                     TerminationReason.TIMEOUT,
                     message=f"still {last_status.value if last_status else 'not answered'} at the deadline",
                     task_status=last_status.value if last_status else None,
                 )
                 return
+
+    async def _pause(
+        self, schedule: PollSchedule, board: StatusBoard | None, entry: Registration | None, *, first: bool
+    ) -> tuple[bool, Wake | None]:
+        """Wait until the next query is due; ``(False, None)`` once the deadline has passed.
+
+        On the board: until a sweep wakes this wait or the safety poll is due. Without one (or
+        while it has fallen back): on the poll schedule. The first wait queries even past the deadline.
+        """
+        from airflow_provider_qwenasr.triggers.board import Wake
+
+        while board is not None and entry is not None and board.sweeping:
+            timeout = schedule.clip(board.safety_interval())
+            if timeout is None:
+                return first, None
+            wake = await board.wait(entry, timeout)
+            if wake is Wake.LISTED:
+                self._log_listed(entry)
+                continue
+            if wake is not Wake.FALLBACK:
+                return True, wake
+            first = True  # the board has just fallen back: spread the polls as new waits do
+        wait = schedule.first_wait() if first else schedule.next_wait()
+        if wait is None:
+            return first, None
+        if wait:
             await asyncio.sleep(wait)
+        return True, None
+
+    def _log_listed(self, entry: Registration) -> None:
+        """Log a status change the task list showed (PENDING -> RUNNING), once, without a query."""
+        if entry.listed is None or entry.listed is self._last_status:
+            return
+        previous = self._last_status
+        self.log.info(
+            "Task %s: %s -> %s (as the task list shows it)",
+            self.asr_task_id,
+            previous.value if previous else "start",
+            entry.listed.value,
+        )
+        self._last_status = entry.listed
 
     def _log_change(self, task: AsrTask, previous: TaskStatus | None) -> None:
         self.log.info(
@@ -169,3 +237,23 @@ class QwenASRTaskTrigger(BaseTrigger):
             payload["error"] = error.to_dict()
             payload["message"] = str(error)
         return TriggerEvent(payload)
+
+
+async def _status_board(hook: QwenASRAsyncHook, task_id: str) -> StatusBoard | None:
+    """The account's status board when the connection sweeps (``extra.status_sweep``), else ``None``.
+
+    A bad task id or a connection that cannot be read gives ``None``: the first query then fails
+    with the same error, before anything is sent.
+    """
+    from airflow_provider_qwenasr._api.validate import validate_task_id
+
+    try:
+        validate_task_id(task_id)
+        settings = await hook.get_settings()
+    except QwenASRError:
+        return None
+    if not settings.status_sweep:
+        return None
+    from airflow_provider_qwenasr.triggers.board import board_for
+
+    return board_for(hook, settings)

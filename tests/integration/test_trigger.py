@@ -33,6 +33,16 @@ URL_WITH_QUERY = re.compile(r"https?://[^\s\"'?]*\?(?!\\u2026|…)")
 
 
 @pytest.fixture
+def qwen_conn(qwen_conn: str, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """These tests are about polling each task: the status board is off here (on, and tested, in
+    test_status_sweep.py)."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(emulator.base_url, query_qps=200, status_sweep=False)
+    )
+    return qwen_conn
+
+
+@pytest.fixture
 def hook(qwen_conn: str) -> Iterator[QwenASRHook]:
     hook = QwenASRHook(qwen_conn, retry_base_delay=0.01, retry_max_delay=0.05)
     yield hook

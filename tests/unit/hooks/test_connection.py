@@ -246,3 +246,23 @@ def test_hook_reads_environment_connection(
     settings = QwenASRHook("qwen_env_test").settings
     assert settings.base_url == base_url
     assert settings.api_key == KEY
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, True, id="unset"),
+        pytest.param(True, True, id="json-true"),
+        pytest.param(False, False, id="json-false"),
+        pytest.param("on", True, id="text-on"),
+        pytest.param("False", False, id="text-false"),
+    ],
+)
+def test_settings_status_sweep(value: object, expected: bool) -> None:
+    extra = {} if value is None else {"status_sweep": value}
+    assert settings_from_connection(FakeConnection(extra=extra), "c").status_sweep is expected
+
+
+def test_settings_status_sweep_refuses_other_values() -> None:
+    with pytest.raises(QwenASRInputError, match="status_sweep"):
+        settings_from_connection(FakeConnection(extra={"status_sweep": "sometimes"}), "c")
