@@ -66,7 +66,14 @@ def deployment(
         dags_folder=dags,
         # The harness's parallelism (8) is kept: more concurrent tasks on SQLite risk "database is
         # locked" crashes of a component on a loaded machine; 20 sensors defer in a few batches.
-        env={"AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(emulator_server.base_url, query_qps=50)},
+        # Per-task polling (no status sweep): this test counts each trigger's own queries to know
+        # that every trigger runs before the crash; tests/e2e/test_scale_out.py kills a triggerer
+        # with the sweep on.
+        env={
+            "AIRFLOW_CONN_QWEN_ASR_DEFAULT": connection_json(
+                emulator_server.base_url, query_qps=50, status_sweep=False
+            )
+        },
     )
     with running(dep, request):
         yield dep
