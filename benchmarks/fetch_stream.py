@@ -19,7 +19,9 @@ variant N times, interleaved (baseline, ours, naive, baseline, …, so a change 
 touches all alike), and the table shows each variant's median, with the spread of the runs. The
 emulator runs in its own process and moto in this one, so neither's CPU or memory counts against a
 variant. Throughput is result bytes over the child's wall time from the task query to the last
-write (interpreter start and imports excluded). It prints figures; it never passes or fails.
+write (interpreter start and imports excluded); CPU seconds are the child's own over the same
+span (``time.process_time``), the steadier figure on a shared machine, where wall time also counts
+waiting for a core. It prints figures; it never passes or fails.
 
 Peak RSS is the child's ``VmHWM`` (``/proc/self/status``), not ``ru_maxrss``: Python starts the child
 with ``vfork`` + ``exec``, and Linux then carries the *parent's* peak RSS into the child's
@@ -85,7 +87,7 @@ def _child(args: argparse.Namespace) -> None:
     # Connect to the store first (S3 credentials, region): a fixed cost both variants would pay.
     _ = ObjectStoragePath(args.dest, conn_id=conn_id).fs
     before = rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     task = hook.get_task(args.task)
     stages: dict[str, float] = {}
     if args.child in ("ours", "baseline"):
@@ -148,6 +150,7 @@ def _child(args: argparse.Namespace) -> None:
             else:
                 target.write_text(renderers.render(fmt, model), encoding="utf-8")
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     # ru_maxrss includes the parent's peak (see the module docstring): kept to show the difference.
     stages["ru_maxrss"] = peak_rss_mb()
     print(
@@ -155,6 +158,7 @@ def _child(args: argparse.Namespace) -> None:
         + json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "bytes": size,
                 "rss_before_mb": before,
                 "peak_rss_mb": own_peak_rss_mb(),
@@ -314,6 +318,8 @@ def main() -> None:
             "seconds (median)",
             "runs (s)",
             "time / naive",
+            "CPU s (median)",
+            "CPU / naive",
             "MB/s",
             "RSS before MiB",
             "peak RSS MiB",
@@ -327,22 +333,23 @@ def main() -> None:
 
 def _rows(head: list[object], runs: dict[str, list[dict[str, Any]]]) -> list[list[object]]:
     """One row per variant: its median time and peak RSS, and both as a ratio to the naive path's."""
-    medians: dict[str, tuple[float, float]] = {}
+    medians: dict[str, tuple[float, float, float]] = {}
     for variant, figures in runs.items():
         good = [f for f in figures if "error" not in f]
         if good:
             medians[variant] = (
                 statistics.median(f["seconds"] for f in good),
                 statistics.median(f["peak_rss_mb"] for f in good),
+                statistics.median(f["cpu_seconds"] for f in good),
             )
     naive = medians.get("naive")
     rows: list[list[object]] = []
     for variant, figures in runs.items():
         errors = [f["error"] for f in figures if "error" in f]
         if variant not in medians:
-            rows.append([*head, variant, errors[0] if errors else "no run", "", "", "", "", "", "", ""])
+            rows.append([*head, variant, errors[0] if errors else "no run", *[""] * 10])
             continue
-        seconds, peak = medians[variant]
+        seconds, peak, cpu = medians[variant]
         good = [f for f in figures if "error" not in f]
         mb = good[0]["bytes"] / 1e6
         rows.append(
@@ -353,6 +360,8 @@ def _rows(head: list[object], runs: dict[str, list[dict[str, Any]]]) -> list[lis
                 seconds,
                 " ".join(f"{f['seconds']:.1f}" for f in good) + (f" +{len(errors)} failed" if errors else ""),
                 f"{seconds / naive[0]:.2f}" if naive else "",
+                cpu,
+                f"{cpu / naive[2]:.2f}" if naive else "",
                 mb / seconds,
                 statistics.median(f["rss_before_mb"] for f in good),
                 peak,
