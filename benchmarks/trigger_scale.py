@@ -24,7 +24,10 @@ Two scenarios (see docs/benchmarks.md for why):
   survives; all three poll on the SDK's cadence (1 s, growing to 5 s); ours holds to a budget of
   ``--budget-qps`` (an account with a raised quota). This compares the cost of a poll.
 * ``quota``: the emulator enforces DashScope's 20 queries/s per key; ours uses its default budget
-  (15/s). This shows what each variant does to the account's quota.
+  (15/s), or ``--quota-budget-qps``. This shows what each variant does to the account's quota.
+
+Our triggers are given the model, as the submit operator gives it, so the board filters the list by
+it; the foreign tasks of ``sweep-foreign`` share that model unless ``--foreign-model`` names another.
 
 It prints figures; it never passes or fails.
 """
@@ -154,8 +157,9 @@ async def _run_ours(task_ids: list[str], sink: list[Outcome]) -> None:
     from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger
 
     async def one(task_id: str) -> None:
+        # As the submit operator defers: with the model (the board's list filter).
         trigger = QwenASRTaskTrigger(
-            task_id, poll_interval=SDK_FIRST_INTERVAL, max_poll_interval=SDK_MAX_INTERVAL
+            task_id, poll_interval=SDK_FIRST_INTERVAL, max_poll_interval=SDK_MAX_INTERVAL, model=MODEL
         )
         events = [e async for e in trigger.run()]
         seen = time.time()
@@ -233,7 +237,9 @@ async def _measure_loop(work: Awaitable[None], time_limit: float) -> list[float]
     return lags
 
 
-def _submit_all(client: Any, base_url: str, durations: list[float], lead: float) -> list[str]:
+def _submit_all(
+    client: Any, base_url: str, durations: list[float], lead: float, model: str = MODEL
+) -> list[str]:
     """Submit one task per duration so that task i ends about ``lead + durations[i]`` from now."""
     started = time.time()
     ids = []
@@ -246,7 +252,7 @@ def _submit_all(client: Any, base_url: str, durations: list[float], lead: float)
         response = client.post(
             f"{base_url}/services/audio/asr/transcription",
             headers=headers,
-            json={"model": MODEL, "input": {"file_url": url}, "parameters": {}},
+            json={"model": model, "input": {"file_url": url}, "parameters": {}},
         )
         response.raise_for_status()
         ids.append(response.json()["output"]["task_id"])
@@ -314,9 +320,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     foreign = args.foreign if args.worker == "sweep-foreign" else 0
     with httpx.Client(timeout=60.0) as control:
         # Other programs' tasks on the key stay open throughout: the list's worst case.
-        _submit_all(control, args.base_url, [1e6] * (foreign // 2), 0.0)
+        _submit_all(control, args.base_url, [1e6] * (foreign // 2), 0.0, args.foreign_model)
         task_ids = _submit_all(control, args.base_url, durations, lead)
-        _submit_all(control, args.base_url, [1e6] * (foreign - foreign // 2), 0.0)
+        _submit_all(control, args.base_url, [1e6] * (foreign - foreign // 2), 0.0, args.foreign_model)
         before = control.get(f"{root}/emulator-api/stats").json()
         idle_rss = rss_mb()
         cpu0, wall0 = cpu_seconds(), time.monotonic()
@@ -403,6 +409,8 @@ def _run_worker(
         str(args.time_limit),
         "--foreign",
         str(args.foreign),
+        "--foreign-model",
+        args.foreign_model,
     ]
     emulator.control("POST", "reset")
     emulator.control("POST", "config", {"list_lag_seconds": args.list_lag if variant == "sweep-lag" else 0})
@@ -529,7 +537,9 @@ def driver(args: argparse.Namespace) -> None:
     if args.sizes:
         scenarios.append(("lifted", [int(s) for s in args.sizes.split(",")], 0.0, args.budget_qps))
     if args.quota_sizes:
-        scenarios.append(("quota", [int(s) for s in args.quota_sizes.split(",")], 20.0, None))
+        scenarios.append(
+            ("quota", [int(s) for s in args.quota_sizes.split(",")], 20.0, args.quota_budget_qps)
+        )
     for name, sizes, emulator_qps, budget in scenarios:
         results: list[dict[str, Any]] = []
         with EmulatorProcess(query_qps=emulator_qps) as emulator:
@@ -655,8 +665,19 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated: sdk, naive, ours, sweep, sweep-foreign, sweep-lag, sweep-down",
     )
     parser.add_argument("--foreign", type=int, default=5000, help="open tasks of others (sweep-foreign)")
+    parser.add_argument(
+        "--foreign-model",
+        default=MODEL,
+        help="the foreign tasks' model (ours' by default: the board's model filter cannot skip them)",
+    )
     parser.add_argument("--list-lag", type=float, default=10.0, help="seconds the list trails (sweep-lag)")
     parser.add_argument("--budget-qps", type=float, default=1000.0, help="ours' query_qps, 'lifted' scenario")
+    parser.add_argument(
+        "--quota-budget-qps",
+        type=float,
+        default=0.0,
+        help="ours' query_qps, 'quota' scenario (0: the default)",
+    )
     parser.add_argument("--min-duration", type=float, default=5.0, help="shortest task, seconds")
     parser.add_argument("--max-duration", type=float, default=60.0, help="longest task, seconds")
     parser.add_argument("--sdk-max-threads", type=int, default=10000, help="skip the SDK above this N")

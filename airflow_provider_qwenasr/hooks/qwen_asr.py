@@ -362,6 +362,7 @@ class QwenASRAsyncHook(HookBase):
         *,
         start_time: datetime | None = None,
         end_time: datetime | None = None,
+        model_name: str | None = None,
         status: str | None = None,
         page_no: int = 1,
         page_size: int = 100,
@@ -370,7 +371,7 @@ class QwenASRAsyncHook(HookBase):
         """One page of the account's task list (see :meth:`QwenASRHook.list_tasks`), on the list's
         own rate budget; with ``retry`` False a transient error is raised at once."""
         settings = await self.get_settings()
-        params = list_params(start_time, end_time, None, status, None, page_no, page_size)
+        params = list_params(start_time, end_time, model_name, status, None, page_no, page_size)
         return TaskPage.from_response(await self._send(ApiRequest.list_tasks(settings, params), retry=retry))
 
     async def cancel_task(self, task_id: str) -> bool:

@@ -27,6 +27,8 @@ class Sweep:
 
     started: float
     window_start_ms: int
+    #: The ``model_name`` the sweep listed (``None``: every model).
+    model: str | None = None
     open: dict[str, TaskListItem] = field(default_factory=dict)
     gaps: list[tuple[int, int]] = field(default_factory=list)
     pages: int = 0
@@ -52,7 +54,7 @@ async def read_pass(
     """
     page_no, previous_last, previous_total = 1, None, 0
     while True:
-        page = await _page(hook, window, status, page_no)
+        page = await _page(hook, sweep, window, status, page_no)
         sweep.pages += 1
         rows = page.items
         for row in rows:
@@ -60,7 +62,7 @@ async def read_pass(
         first = rows[0].created_ms if rows else None
         shrank = previous_last is not None and first is not None and page.total < previous_total
         if shrank and _unseen_between(created, first or 0, previous_last or 0, sweep.open):
-            again = await _page(hook, window, status, page_no - 1)
+            again = await _page(hook, sweep, window, status, page_no - 1)
             sweep.pages += 1
             for row in again.items:
                 sweep.open[row.task_id] = row
@@ -73,11 +75,17 @@ async def read_pass(
 
 
 async def _page(
-    hook: QwenASRAsyncHook, window: tuple[datetime, datetime], status: str, page_no: int
+    hook: QwenASRAsyncHook, sweep: Sweep, window: tuple[datetime, datetime], status: str, page_no: int
 ) -> TaskPage:
     start, end = window
     return await hook.list_tasks(
-        start_time=start, end_time=end, status=status, page_no=page_no, page_size=PAGE_SIZE, retry=False
+        start_time=start,
+        end_time=end,
+        model_name=sweep.model,
+        status=status,
+        page_no=page_no,
+        page_size=PAGE_SIZE,
+        retry=False,
     )
 
 

@@ -7,6 +7,9 @@ RUNNING tasks, page after page, and wakes exactly the triggers whose task is no 
 A woken trigger confirms with one ``GET /tasks/{id}`` (the authority for status, code, message and
 files) and fires its event as before. The arithmetic is in docs/scaling.md.
 
+When every registered task names one model, the sweep asks only for that model (``model_name=``),
+so the account's open tasks of other models fill no pages.
+
 What a sweep can miss, and what covers it:
 
 * **A page shift.** Pages are cut from the live list: a task that ends while the sweep pages pulls
@@ -20,6 +23,10 @@ What a sweep can miss, and what covers it:
   budget confirms in one sweep's time), and once one of them is confirmed still open, it
   gives every unlisted task :data:`UNSEEN_GRACE` seconds to appear first. A task woken too early
   is woken again only after a growing pause (:data:`FALSE_WAKE_PAUSE`, doubling).
+* **A list that names the model differently** (the model filter hides every task of ours): once
+  the list has been seen to trail and a task of that model, registered :data:`UNSEEN_GRACE`
+  seconds ago, is still unlisted and confirmed open while no task of its model was ever listed, the
+  board drops the filter for that model (logged once) and sweeps every model.
 * **The 24 h window**, and anything else: each trigger also times out of its wait after a slow
   *safety poll* interval (:meth:`StatusBoard.safety_interval`, a tenth of the query budget at most),
   and queries its task then.
@@ -115,6 +122,8 @@ class Registration:
 
     task_id: str
     registered_at: float
+    #: The model the task was submitted with, when the trigger knows it (the sweep's filter).
+    model: str | None = None
     created_ms: int | None = None
     #: Whether a sweep has listed the task, and the open status it was last listed with (as told).
     seen: bool = False
@@ -154,6 +163,11 @@ class StatusBoard:
         self._retry_wait = LIST_RETRY_SECONDS
         #: Set once a task woken before any sweep listed it was confirmed open: the list trails.
         self._list_trails = False
+        #: The model the last sweep filtered on; the models a filtered sweep has listed tasks of;
+        #: and the models whose filter was dropped (the list never showed a task of ours under it).
+        self._filtered_on: str | None = None
+        self._listed_models: set[str] = set()
+        self._unfiltered: set[str] = set()
         self.counters = _Counters()
 
     # -- what a trigger calls ------------------------------------------------------------------
@@ -165,11 +179,15 @@ class StatusBoard:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def register(self, task_id: str) -> Registration:
-        """Add a task to the board (starting its sweeps if it was idle)."""
+    def register(self, task_id: str, model: str | None = None) -> Registration:
+        """Add a task to the board (starting its sweeps if it was idle).
+
+        :param model: the model the task was submitted with, if known; while every registered task
+            names the same one, the sweeps list only that model's tasks.
+        """
         entry = self._entries.get(task_id)
         if entry is None:
-            entry = self._entries[task_id] = Registration(task_id, time.monotonic())
+            entry = self._entries[task_id] = Registration(task_id, time.monotonic(), model)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"qwenasr-board-{id(self)}")
         return entry
@@ -223,10 +241,36 @@ class StatusBoard:
         if wake is Wake.SWEPT:
             self.counters.false_wakes += 1
             if not entry.seen:
-                self._list_trails = True
+                self._unlisted_open(entry)
             pause = entry.pause or FALSE_WAKE_PAUSE
             entry.not_before = time.monotonic() + pause
             entry.pause = min(pause * 2, SAFETY_POLL_SECONDS)
+
+    def _unlisted_open(self, entry: Registration) -> None:
+        """A task no sweep has listed is still open: the list trails the query, or (the second time,
+        after the grace, with no task of its model ever listed under the filter) the model filter
+        hides it."""
+        model = entry.model
+        if (
+            self._list_trails
+            and model is not None
+            and model == self._filtered_on
+            and model not in self._listed_models
+            and time.monotonic() - entry.registered_at >= UNSEEN_GRACE
+        ):
+            self._unfiltered.add(model)
+            log.warning(
+                "No task of model %s was listed under model_name=%s; the sweeps list every model from now on",
+                model,
+                model,
+            )
+        self._list_trails = True
+
+    def _model_filter(self) -> str | None:
+        """The ``model_name`` to sweep: the one model every registered task names, else ``None``."""
+        models = {entry.model for entry in self._entries.values()}
+        model = models.pop() if len(models) == 1 else None
+        return None if model in self._unfiltered else model
 
     # -- the sweeps ----------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -266,7 +310,8 @@ class StatusBoard:
         start, end = self._window()
         # Whole seconds, as the list takes them: floor the start so the oldest task stays inside.
         start = start.replace(microsecond=0)
-        sweep = Sweep(started, int(start.timestamp() * 1000))
+        sweep = Sweep(started, int(start.timestamp() * 1000), model=self._model_filter())
+        self._filtered_on = sweep.model
         # Our tasks' creation times, sorted: which of them lie between two pages' edges.
         created = sorted(
             (e.created_ms, e.task_id) for e in self._entries.values() if e.created_ms is not None
@@ -284,8 +329,12 @@ class StatusBoard:
         # (which takes about as long as this one did).
         unlisted_left = max(1, int(self._query_rate * max(SWEEP_INTERVAL, now - sweep.started)))
         for entry in self._entries.values():
+            if sweep.model is not None and entry.model != sweep.model:
+                continue  # registered since the sweep began, and not covered by its filter
             row = sweep.open.get(entry.task_id)
             if row is not None:
+                if sweep.model is not None:
+                    self._listed_models.add(sweep.model)
                 entry.seen = True
                 entry.created_ms = row.created_ms or entry.created_ms
                 if entry.waiting and row.status is not entry.listed:

@@ -47,7 +47,8 @@ class QwenASRTaskTrigger(BaseTrigger):
     :param max_poll_interval: the longest wait between polls.
     :param deadline: absolute UNIX time after which a ``timeout`` event fires; ``None`` for none.
     :param model: the model the task was submitted with, when known: the ``model`` tag of its billed
-        audio seconds (:mod:`airflow_provider_qwenasr.metrics`); ``None`` tags it ``unknown``.
+        audio seconds (:mod:`airflow_provider_qwenasr.metrics`), and the status board's list filter
+        while every wait on it names the same model; ``None`` tags it ``unknown`` and sweeps every model.
     """
 
     def __init__(
@@ -88,7 +89,7 @@ class QwenASRTaskTrigger(BaseTrigger):
         hook = QwenASRAsyncHook(self.qwen_asr_conn_id)
         schedule = PollSchedule(self.poll_interval, self.max_poll_interval, self.deadline)
         board = await _status_board(hook, self.asr_task_id)
-        entry = board.register(self.asr_task_id) if board is not None else None
+        entry = board.register(self.asr_task_id, self.model) if board is not None else None
         try:
             async for event in self._wait_for_end(hook, schedule, board, entry):
                 yield event

@@ -25,6 +25,7 @@ from airflow_provider_qwenasr.triggers.board import StatusBoard, Wake
 LIMIT = 10.0
 #: A creation time a minute ago, in epoch ms (the list window is the last 24 h).
 RECENT = int((datetime.now(timezone.utc) - timedelta(minutes=1)).timestamp() * 1000)
+MODEL = "qwen3-asr-flash-filetrans"
 SETTINGS = ApiSettings(base_url="http://127.0.0.1:1/api/v1", api_key="sk-unit", status_sweep=True)
 
 
@@ -33,6 +34,8 @@ class FakeList:
 
     def __init__(self, tasks: dict[str, tuple[TaskStatus, int]]) -> None:
         self.tasks = tasks
+        #: The model the list names each task with (absent: :data:`MODEL`).
+        self.models: dict[str, str] = {}
         self.calls: list[dict[str, Any]] = []
         self.error: Exception | None = None
         self.before_page: Callable[[str, int], None] | None = None
@@ -49,7 +52,9 @@ class FakeList:
             (
                 TaskListItem(task_id=task_id, status=status, created_ms=created)
                 for task_id, (status, created) in self.tasks.items()
-                if status.value == params["status"] and start_ms <= created <= end_ms
+                if status.value == params["status"]
+                and start_ms <= created <= end_ms
+                and params.get("model_name") in (None, self.models.get(task_id, MODEL))
             ),
             key=lambda row: -(row.created_ms or 0),
         )
@@ -238,6 +243,69 @@ async def test_unlisted_tasks_are_woken_a_few_a_sweep() -> None:
         wait.cancel()
     for entry in entries:
         board.deregister(entry)
+
+
+async def test_one_model_is_swept_with_its_filter_and_mixed_models_without() -> None:
+    """While every wait names one model, other models' open tasks fill no pages; a wait of another
+    model (or of an unknown one) makes the sweeps list every model again."""
+    foreign = {f"other{i}": (TaskStatus.RUNNING, RECENT + i) for i in range(250)}
+    fake = FakeList({**foreign, "ours": (TaskStatus.RUNNING, RECENT + 500)})
+    fake.models.update(dict.fromkeys(foreign, "fun-asr"))
+    board = _board(fake)
+    ours = board.register("ours", MODEL)
+    assert await board.wait(ours, LIMIT) is Wake.LISTED
+    filtered = [call for call in fake.calls if call["model_name"] == MODEL]
+    assert filtered
+    assert len(filtered) == len(fake.calls)
+    assert {call["page_no"] for call in filtered} == {1}  # one page per status: the 250 are not read
+    unknown = board.register("sensor-wait")  # a sensor's wait: its model is not known
+    calls = len(fake.calls)
+    await _until(lambda: any(call["model_name"] is None for call in fake.calls[calls:]))
+    board.deregister(unknown)
+    await _until(lambda: fake.calls[-1]["model_name"] == MODEL)
+    board.deregister(ours)
+
+
+async def test_a_model_filter_that_hides_our_tasks_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list names the model differently from the submit: the filtered sweep never shows our
+    task. The first confirmed-open wake is taken for a trailing list; the second, past the grace,
+    drops the filter for that model, and the sweeps then find the task."""
+    monkeypatch.setattr(board_module, "FALSE_WAKE_PAUSE", 0.001)
+    fake = FakeList({"ours": (TaskStatus.RUNNING, RECENT + 1000)})
+    fake.models["ours"] = "qwen3-asr-flash-filetrans-2025-11-17"
+    board = _board(fake)
+    entry = board.register("ours", MODEL)
+    task = AsrTask(task_id="ours", status=TaskStatus.RUNNING, raw_status="RUNNING")
+    for _ in range(2):
+        assert await board.wait(entry, LIMIT) is Wake.SWEPT
+        assert fake.calls[-1]["model_name"] == MODEL
+        board.confirmed_open(entry, task, Wake.SWEPT)
+    assert await board.wait(entry, LIMIT) is Wake.LISTED
+    assert entry.seen
+    assert fake.calls[-1]["model_name"] is None
+    board.deregister(entry)
+
+
+async def test_a_filter_that_lists_our_tasks_is_kept_when_the_list_trails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trailing list also hides young tasks; once any task of the model was listed under the
+    filter, a confirmed-open unlisted task never drops it."""
+    monkeypatch.setattr(board_module, "FALSE_WAKE_PAUSE", 0.001)
+    fake = FakeList({"old": (TaskStatus.RUNNING, RECENT + 1000)})
+    board = _board(fake)
+    old = board.register("old", MODEL)
+    assert await board.wait(old, LIMIT) is Wake.LISTED
+    young = board.register("young", MODEL)  # not on the list yet
+    task = AsrTask(task_id="young", status=TaskStatus.PENDING, raw_status="PENDING")
+    for _ in range(2):
+        assert await board.wait(young, LIMIT) is Wake.SWEPT
+        board.confirmed_open(young, task, Wake.SWEPT)
+    calls = len(fake.calls)
+    await _until(lambda: len(fake.calls) >= calls + 4)
+    assert all(call["model_name"] == MODEL for call in fake.calls[calls:])
+    board.deregister(young)
+    board.deregister(old)
 
 
 async def test_the_window_starts_at_the_oldest_task_once_all_are_known() -> None:
