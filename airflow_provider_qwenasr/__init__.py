@@ -127,6 +127,15 @@ def get_provider_info() -> dict[str, Any]:
                         ),
                         "schema": {"type": ["integer", "null"], "minimum": 1},
                     },
+                    "status_sweep": {
+                        "label": "Status sweep",
+                        "description": (
+                            "true (default, when empty) or false: deferred waits learn that their task "
+                            "ended from sweeps of the task list instead of each polling its task."
+                        ),
+                        # Text, not a checkbox: an untouched checkbox would save false and turn it off.
+                        "schema": {"type": ["string", "null"], "enum": ["true", "false", None]},
+                    },
                     "read_timeout": {
                         "label": "Read timeout (s)",
                         "description": (

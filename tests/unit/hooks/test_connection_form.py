@@ -17,7 +17,7 @@ from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 from tests.airflow_runner import fresh_interpreter_json
 from tests.airflow_versions import before_airflow, needs_airflow
 
-FIELDS = {"region", "workspace", "query_qps", "expected_processes", "read_timeout"}
+FIELDS = {"region", "workspace", "query_qps", "expected_processes", "status_sweep", "read_timeout"}
 
 #: What Airflow 3.1's API server does when FAB is missing, and what a 3.0 install with FAB (which
 #: brings wtforms) has: wtforms importable, so the API server can swap in its stand-in fields.
