@@ -14,8 +14,9 @@ layout of each format is described in ``docs/formats.md``.
 
 # The parts live in private modules, one job each; this package is the public path to every name.
 # Names outside __all__ stay importable from here, as before the split: Pairs (the renderers' input
-# type), _WRITERS (the writer table, whose signatures results.options checks options against) and
-# _OPENERS (the same formats as push-style writers, which results.render opens and the tests patch).
+# type), _WRITERS (the writer table), _checked (the one check of a format's options, which
+# results.options applies to format_options) and _OPENERS (the same formats as push-style writers,
+# which results.render opens and the tests patch).
 from airflow_provider_qwenasr.formats._cues import FALLBACK_CUE_MS
 from airflow_provider_qwenasr.formats._dispatch import _OPENERS as _OPENERS
 from airflow_provider_qwenasr.formats._dispatch import _WRITERS as _WRITERS
@@ -28,6 +29,7 @@ from airflow_provider_qwenasr.formats._dispatch import (
     write,
     write_all,
 )
+from airflow_provider_qwenasr.formats._dispatch import _checked as _checked
 from airflow_provider_qwenasr.formats._entries import Pairs as Pairs
 from airflow_provider_qwenasr.formats._entries import Writer
 from airflow_provider_qwenasr.formats._jsonl import write_jsonl

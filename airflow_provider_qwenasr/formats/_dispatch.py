@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TextIO
 
@@ -50,22 +50,30 @@ def check_format(fmt: str) -> str:
     return name
 
 
-def _checked(fmt: str, options: dict[str, Any]) -> str:
-    """``fmt`` normalised, once ``options`` are known to be the format's."""
+def _checked(fmt: str, options: Mapping[str, Any]) -> tuple[str, Mapping[str, inspect.Parameter]]:
+    """``fmt`` normalised, once ``options`` are known to be the format's, with its writer's parameters.
+
+    The one check of a format's name and options: :func:`write` and :func:`open_writer` call it, and
+    so does the fetch's check of its ``format_options`` (before anything is billed). The parameters
+    are returned so that a caller reads the writer's signature no second time.
+    """
     name = check_format(fmt)
     if name == "json":
-        raise QwenASRInputError("The json output is the original result document: copy it, do not render it")
+        raise QwenASRInputError(
+            "The json output is the original result document, copied untouched: "
+            "it is not rendered and takes no options"
+        )
     writer = _WRITERS[name]
     # Checked here, not left to a TypeError, so the message names what the format does take.
-    parameters = inspect.signature(writer).parameters.values()
-    takes = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    parameters = inspect.signature(writer).parameters
+    takes = [p.name for p in parameters.values() if p.kind is p.KEYWORD_ONLY]
     # A writer taking **options (a wrapper, or a test double) takes whatever the fetch passes.
-    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     if not open_ended and (unknown := sorted(set(options) - set(takes))):
         raise QwenASRInputError(
             f"Unknown option(s) {unknown} for {name!r}; it takes: {', '.join(takes) or 'none'}"
         )
-    return name
+    return name, parameters
 
 
 def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
@@ -74,7 +82,8 @@ def write(fmt: str, entries: Pairs, out: TextIO, **options: Any) -> int | None:
     :raises QwenASRInputError: for an unknown format, for ``json`` (the original document, which is
         copied, not rendered) and for an option the format does not take.
     """
-    result: int | None = _WRITERS[_checked(fmt, options)](entries, out, **options)
+    name, _ = _checked(fmt, options)
+    result: int | None = _WRITERS[name](entries, out, **options)
     return result
 
 
@@ -86,9 +95,8 @@ def open_writer(fmt: str, out: TextIO, **options: Any) -> Writer:
 
     :raises QwenASRInputError: as :func:`write`, and for ``multi_channel`` missing or ``None``.
     """
-    name = _checked(fmt, options)
-    layout = inspect.signature(_WRITERS[name]).parameters
-    if "multi_channel" in layout and options.get("multi_channel") is None:
+    name, parameters = _checked(fmt, options)
+    if "multi_channel" in parameters and options.get("multi_channel") is None:
         raise QwenASRInputError(f"open_writer({name!r}) needs multi_channel=True or False")
     return _OPENERS[name](out, **options)
 

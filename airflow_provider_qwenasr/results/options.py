@@ -75,32 +75,17 @@ def check_format_options(
         return {}
     if not isinstance(format_options, Mapping):
         raise QwenASRInputError("format_options must map a format to its options, e.g. {'srt': {...}}")
-    import inspect
-
     from airflow_provider_qwenasr import formats as renderers
 
     options: dict[str, dict[str, Any]] = {}
     for name, values in format_options.items():
+        # The name and the options are checked as formats.write checks them. A value that is not a
+        # dict is refused after its name (so checked against no options first), as it always was.
         try:
-            fmt = normalize_formats([name])[0]
+            fmt, _ = renderers._checked(name, values if isinstance(values, Mapping) else {})
         except QwenASRInputError as exc:
             raise QwenASRInputError(f"format_options[{name!r}]: {exc.message}") from None
-        if fmt == "json":
-            raise QwenASRInputError(
-                "format_options['json'] is not allowed: the json output is the original result document, "
-                "copied untouched; remove the 'json' key"
-            )
         if not isinstance(values, Mapping):
             raise QwenASRInputError(f"format_options[{name!r}] must be a dict of renderer options")
-        writer = renderers._WRITERS.get(fmt)
-        if writer is not None:
-            params = inspect.signature(writer).parameters.values()
-            if not any(p.kind is p.VAR_KEYWORD for p in params):
-                takes = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
-                if unknown := sorted(set(values) - set(takes)):
-                    raise QwenASRInputError(
-                        f"format_options[{name!r}] has unknown option(s) {unknown}; "
-                        f"{fmt!r} takes: {', '.join(takes) or 'none'}"
-                    )
         options[fmt] = dict(values)
     return {fmt: values for fmt, values in options.items() if fmt in formats}

@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_qwenasr.emulator import EmulatorServer
-from airflow_provider_qwenasr.hooks.pool import close_shared_clients
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
-from airflow_provider_qwenasr.rate import reset_budgets
 from airflow_provider_qwenasr.triggers import board as board_module
 from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger, TerminationReason
 from tests.conftest import connection_json
 
-pytestmark = pytest.mark.usefixtures("fast_polls")
+pytestmark = pytest.mark.usefixtures("fast_polls", "_close_clients")
 
 QWEN3 = "qwen3-asr-flash-filetrans"
 LIMIT = 60.0
 
 
 @pytest.fixture
-def sweep_conn(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def qwen_conn(qwen_conn: str, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
     """The default connection, with the board on and quick sweeps."""
-    reset_budgets()
     monkeypatch.setenv(
         "AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(emulator.base_url, query_qps=15, status_sweep=True)
     )
@@ -35,20 +31,7 @@ def sweep_conn(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str
     monkeypatch.setattr(board_module, "UNSEEN_GRACE", 0.3)
     monkeypatch.setattr(board_module, "FALSE_WAKE_PAUSE", 0.1)
     monkeypatch.setattr(board_module, "LIST_RETRY_SECONDS", 0.2)
-    return "qwen_asr_default"
-
-
-@pytest.fixture
-def hook(sweep_conn: str) -> Iterator[QwenASRHook]:
-    hook = QwenASRHook(sweep_conn, retry_base_delay=0.01, retry_max_delay=0.05)
-    yield hook
-    hook.close()
-
-
-@pytest.fixture(autouse=True)
-async def _close_clients() -> AsyncIterator[None]:
-    yield
-    await close_shared_clients()
+    return qwen_conn
 
 
 def _submit(hook: QwenASRHook, count: int, **hints: float) -> list[str]:

@@ -12,19 +12,17 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_qwenasr.emulator import EmulatorServer
-from airflow_provider_qwenasr.hooks.pool import close_shared_clients
 from airflow_provider_qwenasr.hooks.qwen_asr import QwenASRHook
 from airflow_provider_qwenasr.triggers.qwen_asr import QwenASRTaskTrigger, TerminationReason
 from airflow_provider_qwenasr.waiting import error_from_event
 from tests.conftest import EMULATOR_API_KEY, connection_json
 
-pytestmark = pytest.mark.usefixtures("fast_polls")
+pytestmark = pytest.mark.usefixtures("fast_polls", "_close_clients")
 
 QWEN3 = "qwen3-asr-flash-filetrans"
 SLOW_AUDIO = "https://example.com/slow.wav?pending_seconds=60"
@@ -40,19 +38,6 @@ def qwen_conn(qwen_conn: str, emulator: EmulatorServer, monkeypatch: pytest.Monk
         "AIRFLOW_CONN_QWEN_ASR_DEFAULT", connection_json(emulator.base_url, query_qps=200, status_sweep=False)
     )
     return qwen_conn
-
-
-@pytest.fixture
-def hook(qwen_conn: str) -> Iterator[QwenASRHook]:
-    hook = QwenASRHook(qwen_conn, retry_base_delay=0.01, retry_max_delay=0.05)
-    yield hook
-    hook.close()
-
-
-@pytest.fixture(autouse=True)
-async def _close_clients() -> AsyncIterator[None]:
-    yield
-    await close_shared_clients()
 
 
 def trigger_for(

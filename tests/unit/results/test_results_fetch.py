@@ -331,6 +331,29 @@ def test_bad_options_fail_before_any_download(kwargs: dict[str, Any]) -> None:
     assert hook.downloads == []
 
 
+@pytest.mark.parametrize(
+    ("format_options", "message"),
+    [
+        pytest.param({"docx": {}}, r"format_options\['docx'\]: Unknown output format", id="unknown-format"),
+        pytest.param({" ": {}}, r"format_options\[' '\]: Unknown output format", id="blank-format"),
+        pytest.param({"JSON": {}}, r"format_options\['JSON'\]: .*takes no options", id="json"),
+        pytest.param({"json": "x"}, r"format_options\['json'\]: .*takes no options", id="json-before-dict"),
+        pytest.param({"srt": ["max_lines"]}, r"format_options\['srt'\] must be a dict", id="not-a-dict"),
+        pytest.param(
+            {"txt": {"colour": "red"}},
+            r"format_options\['txt'\]: Unknown option\(s\) \['colour'\] for 'txt'; it takes: speaker_labels",
+            id="unknown-option",
+        ),
+    ],
+)
+def test_format_options_are_refused_with_their_key(format_options: dict[str, Any], message: str) -> None:
+    """Checked as ``formats.write`` checks its options, and the message names the key given."""
+    from airflow_provider_qwenasr.results.options import check_format_options
+
+    with pytest.raises(QwenASRInputError, match=message):
+        check_format_options(format_options, ("json", "txt", "srt"))
+
+
 def test_format_options_reach_the_renderer(tmp_path: Path) -> None:
     """Per-format options are passed through: narrower subtitles give more cues."""
     hook = FakeHook({_signed("q"): [_example()]})
