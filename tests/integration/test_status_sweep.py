@@ -42,15 +42,15 @@ def _submit(hook: QwenASRHook, count: int, **hints: float) -> list[str]:
     ]
 
 
-def _trigger(task_id: str) -> QwenASRTaskTrigger:
+def _trigger(task_id: str, model: str | None = None) -> QwenASRTaskTrigger:
     return QwenASRTaskTrigger(
-        task_id, poll_interval=0.05, max_poll_interval=0.15, deadline=time.time() + LIMIT
+        task_id, poll_interval=0.05, max_poll_interval=0.15, deadline=time.time() + LIMIT, model=model
     )
 
 
-async def _run_all(task_ids: list[str]) -> list[dict[str, Any]]:
+async def _run_all(task_ids: list[str], model: str | None = None) -> list[dict[str, Any]]:
     async def one(task_id: str) -> dict[str, Any]:
-        events = [event async for event in _trigger(task_id).run()]
+        events = [event async for event in _trigger(task_id, model).run()]
         assert len(events) == 1, events
         return dict(events[0].payload)
 
@@ -81,6 +81,29 @@ async def test_every_wait_ends_among_foreign_tasks_with_about_one_query(
     assert len(queried) <= 1.5 * len(ours)  # a confirmation each, give or take a page race
     pages = emulator.backend.requests.entries("list")
     assert any(entry["query"].get("page_no") == "2" for entry in pages)  # 150 + ours: two pages
+    assert _board_tasks() == []
+
+
+async def test_waits_that_name_their_model_are_swept_past_other_models_tasks(
+    hook: QwenASRHook, emulator: EmulatorServer
+) -> None:
+    """250 open Fun-ASR tasks on the key, our waits on Qwen3 (as the submit operator defers, with the
+    model): every list call asks for Qwen3 only, so one page a status covers ours."""
+    foreign = {
+        hook.submit_transcription(
+            "fun-asr", file_urls=[f"https://example.com/f{i}.wav?pending_seconds=3600"]
+        ).task_id
+        for i in range(250)
+    }
+    ours = _submit(hook, 6, pending_seconds=0.3, running_seconds=0.7)
+    payloads = await _run_all(ours, model=QWEN3)
+    assert [p["status"] for p in payloads] == [TerminationReason.SUCCESS.value] * len(ours)
+    pages = emulator.backend.requests.entries("list")
+    assert pages
+    assert {entry["query"].get("model_name") for entry in pages} == {QWEN3}
+    assert {entry["query"].get("page_no") for entry in pages} == {"1"}  # unfiltered: three pages
+    assert not foreign & set(_queried(emulator))
+    assert hook.list_tasks(status="PENDING").total >= len(foreign)  # they were open throughout
     assert _board_tasks() == []
 
 
