@@ -43,6 +43,7 @@ with DAG(
     wait = QwenASRTaskSensor(
         task_id="wait",
         asr_task_id=submit.output,
+        model="qwen3-asr-flash-filetrans",  # optional: the metrics' tag, the status board's filter
         deferrable=True,
         poke_interval=2,
         max_poll_interval=30,

@@ -47,12 +47,15 @@ class QwenASRTaskSensor(BaseSensorOperator):
     :param allow_partial_failure: for Fun-ASR tasks with several files: succeed when some files
         failed (their status is in the return value); ``False`` fails the sensor instead.
     :param deferrable: run the wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param model: the model the task was submitted with, if you know it (templated; empty means
+        unknown). It tags the task's billed audio seconds (:mod:`airflow_provider_qwenasr.metrics`),
+        and in deferrable mode lets the triggerer's status board list only that model's tasks.
 
     Returns (XCom) the task's summary: ``asr_task_id``, ``status``, times, ``usage_seconds`` and
     per-file ``files`` statuses, never a signed URL.
     """
 
-    template_fields: Sequence[str] = ("asr_task_id", "qwen_asr_conn_id")
+    template_fields: Sequence[str] = ("asr_task_id", "qwen_asr_conn_id", "model")
     ui_color = "#c6e2ff"
     operator_extra_links = (QwenASRTranscriptLink(),)
 
@@ -65,10 +68,12 @@ class QwenASRTaskSensor(BaseSensorOperator):
         max_poll_interval: float = 30.0,
         allow_partial_failure: bool = True,
         deferrable: bool = default_deferrable(),
+        model: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.asr_task_id = asr_task_id
+        self.model = model
         self.qwen_asr_conn_id = qwen_asr_conn_id
         self.max_poll_interval = max_poll_interval
         self.allow_partial_failure = allow_partial_failure
@@ -123,6 +128,7 @@ class QwenASRTaskSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 max_poll_interval=self.max_poll_interval,
                 deadline=time.time() + self.timeout,
+                model=self._model,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
@@ -148,11 +154,18 @@ class QwenASRTaskSensor(BaseSensorOperator):
         self.log.info("Task %s succeeded", event["asr_task_id"])
         return dict(event["task"])
 
+    @property
+    def _model(self) -> str | None:
+        """The model as given, ``None`` when not given or rendered empty."""
+        if self.model is None:
+            return None
+        return str(self.model).strip() or None
+
     def _finish(self, task: AsrTask) -> dict[str, Any]:
         from airflow_provider_qwenasr import metrics
         from airflow_provider_qwenasr.outcomes import outcome_error
 
-        metrics.task_ended(task, waiter="worker")  # the model is the submit's: unknown here
+        metrics.task_ended(task, waiter="worker", model=self._model)
         error = outcome_error(task, allow_partial_failure=self.allow_partial_failure)
         if error is not None:
             self._fail(error)

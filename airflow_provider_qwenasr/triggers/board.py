@@ -42,19 +42,18 @@ registered: the last one to leave cancels it.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import random
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from airflow_provider_qwenasr.exceptions import QwenASRError
-from airflow_provider_qwenasr.models import AsrTask, TaskStatus
+from airflow_provider_qwenasr.models import AsrTask
 from airflow_provider_qwenasr.triggers._pages import PAGE_SIZE, Sweep, read_pass
+from airflow_provider_qwenasr.triggers._registration import Counters, Registration, Wake
 
 if TYPE_CHECKING:
     from airflow_provider_qwenasr._api.settings import ApiSettings
@@ -103,48 +102,6 @@ _WINDOW_SLACK = timedelta(seconds=300)
 _WINDOW = timedelta(hours=24) - timedelta(minutes=1)
 
 
-class Wake(str, enum.Enum):
-    """Why :meth:`StatusBoard.wait` returned."""
-
-    #: A sweep no longer lists the task as PENDING or RUNNING: confirm it.
-    SWEPT = "swept"
-    #: The safety poll interval passed: query the task anyway.
-    SAFETY = "safety"
-    #: The board fell back to per-task polling: poll as without a board.
-    FALLBACK = "fallback"
-    #: The list shows the task in a new open status (PENDING -> RUNNING): log it, no query needed.
-    LISTED = "listed"
-
-
-@dataclass(eq=False)
-class Registration:
-    """One trigger's entry on the board: its task, and what the sweeps learned of it."""
-
-    task_id: str
-    registered_at: float
-    #: The model the task was submitted with, when the trigger knows it (the sweep's filter).
-    model: str | None = None
-    created_ms: int | None = None
-    #: Whether a sweep has listed the task, and the open status it was last listed with (as told).
-    seen: bool = False
-    listed: TaskStatus | None = None
-    waiting: bool = False
-    reason: Wake | None = None
-    not_before: float = 0.0
-    #: The pause after the next false wake (``None``: :data:`FALSE_WAKE_PAUSE`).
-    pause: float | None = None
-    event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-
-@dataclass
-class _Counters:
-    sweeps: int = 0
-    pages: int = 0
-    wakes: int = 0
-    false_wakes: int = 0
-    fallbacks: int = 0
-
-
 class StatusBoard:
     """The board of one account (API host + key) in one event loop; get it with :func:`board_for`.
 
@@ -168,7 +125,7 @@ class StatusBoard:
         self._filtered_on: str | None = None
         self._listed_models: set[str] = set()
         self._unfiltered: set[str] = set()
-        self.counters = _Counters()
+        self.counters = Counters()
 
     # -- what a trigger calls ------------------------------------------------------------------
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from airflow.exceptions import AirflowProviderDeprecationWarning
+from airflow.exceptions import AirflowProviderDeprecationWarning, TaskDeferred
 
 from airflow_provider_qwenasr.exceptions import QwenASRInputError
 from airflow_provider_qwenasr.hooks.base import HookBase
@@ -32,7 +32,7 @@ from tests.airflow_runner import fresh_interpreter_json
             QwenASRTranscribeOperator,
             {"qwen_asr_conn_id", "audio_conn_id", "asr_resources", "output_conn_id", "xcom_output"},
         ),
-        (QwenASRTaskSensor, {"qwen_asr_conn_id", "asr_task_id"}),
+        (QwenASRTaskSensor, {"qwen_asr_conn_id", "asr_task_id", "model"}),
     ],
 )
 def test_connection_ids_and_options_are_templated(operator: type, fields: set[str]) -> None:
@@ -54,6 +54,21 @@ def test_the_old_fetch_name_still_works_and_says_it_is_deprecated() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", AirflowProviderDeprecationWarning)
         QwenASRFetchTranscriptionOperator(task_id="g", asr_task_id="a")
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [("qwen3-asr-flash-filetrans", "qwen3-asr-flash-filetrans"), ("", None), (None, None)],
+)
+def test_the_sensor_hands_its_model_to_the_trigger(given: str | None, passed: str | None) -> None:
+    """The board filters the list by it; a template rendered empty means unknown, not a model ''."""
+    sensor = QwenASRTaskSensor(task_id="w", asr_task_id="a", model=given, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor._defer("8fab76d0-0000-4000-8000-000000000000")
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, QwenASRTaskTrigger)
+    assert trigger.model == passed
+    assert trigger.serialize()[1]["model"] == passed
 
 
 def test_the_fetch_operator_keeps_one_hook() -> None:
