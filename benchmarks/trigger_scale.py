@@ -252,11 +252,16 @@ def _submit_all(
         response = client.post(
             f"{base_url}/services/audio/asr/transcription",
             headers=headers,
-            json={"model": model, "input": {"file_url": url}, "parameters": {}},
+            # Qwen3 takes one file_url; Fun-ASR, Paraformer and SenseVoice take file_urls.
+            json={"model": model, "input": _audio_input(model, url), "parameters": {}},
         )
         response.raise_for_status()
         ids.append(response.json()["output"]["task_id"])
     return ids
+
+
+def _audio_input(model: str, url: str) -> dict[str, Any]:
+    return {"file_url": url} if model.startswith("qwen") else {"file_urls": [url]}
 
 
 def aimd_worker(args: argparse.Namespace) -> dict[str, Any]:
