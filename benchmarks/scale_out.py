@@ -1,20 +1,35 @@
 """Scale-out on real components: 1 vs 2 triggerers sharing one DashScope account, N waits each.
 
-Run ``.venv/bin/python benchmarks/scale_out.py`` (``--help`` for the options; ``--sizes 200,1000``
-and ``--triggerers 1,2`` pick the runs). For every triggerer count it starts the deployment of the
-scale-out test (PostgreSQL + Redis + CeleryExecutor, api-server, scheduler, dag-processor, the
-triggerers and two Celery workers, all on 127.0.0.1, through ``tests/e2e/deployment.py``, which stops
-them by pid), and an emulator in its own process with the account's quota (20 queries/s). For every
-size N it runs ``tests/e2e/dag_files/scale_out_dag.py`` with N transcriptions that all end together
-(``end_at``, spread over ``--spread`` seconds) after the submits, so that all N waits overlap.
+Run ``.venv/bin/python benchmarks/scale_out.py`` (``--help`` for the options; ``--sizes 200,1000``,
+``--triggerers 1,2`` and ``--status-sweep off,on`` pick the runs). For every (triggerer count, sweep)
+pair it starts the deployment of the scale-out test (PostgreSQL + Redis + CeleryExecutor, api-server,
+scheduler, dag-processor, the triggerers and two Celery workers, all on 127.0.0.1, through
+``tests/e2e/deployment.py``, which stops them by pid), and an emulator in its own process with the
+account's quota (20 queries/s, and 20 list calls/s in a bucket of their own). For every size N and
+poll intervals it runs ``tests/e2e/dag_files/scale_out_dag.py`` with N transcriptions that all end
+together (``end_at``, spread over ``--spread`` seconds) after the submits, so that all N waits overlap.
+
+``--status-sweep`` sets the connection's ``extra.status_sweep``: ``off``, each trigger polls its own
+task (``GET /tasks/{id}``, endpoint ``query``) on its schedule; ``on`` (the provider's default), one
+board per account and triggerer sweeps the task list (``GET /tasks?status=PENDING|RUNNING``, endpoint
+``list``) and wakes only the triggers whose task left it, each of which then confirms with one query
+(plus a rare safety poll or a confirmation that found the task still open). Each (triggerers, N,
+intervals, sweep) combination is one row of every table.
 
 It reports, per run, from the emulator's request log and from ``/proc`` of the triggerer processes:
 
-* queries/s sent (answered + throttled) while tasks were waiting, the peak answered rate over 10 s,
-  and the quota;
-* the share of 429 answers;
-* the detection delay: from the task's end (the emulator's ``end_time``) to the first query that
-  saw it SUCCEEDED (a triggerer's query; mean, median, p95), next to ``N / 2B``;
+* queries/s sent (answered + throttled; ``query`` only, the quota's bucket) while tasks were waiting,
+  the peak answered rate over 10 s, and the quota; list calls/s in the same window (their own
+  quota);
+* the share of 429 answers, of queries and of list calls apart;
+* triggerer queries per finished task (all the triggerers' queries of the run, 429s included, over
+  the tasks that SUCCEEDED): about the number of polls per task with polling, 1 when the sweep wakes
+  each trigger once and its confirmation sees the end;
+* the detection delay: from the task's end (the emulator's ``end_time``) to the first triggerer query
+  that saw it SUCCEEDED (mean, median, p95). With the sweep that query is the confirmation, so the
+  delay covers the sweep that missed the task plus the query. Next to it the model: ``N / 2B`` for
+  polling, half a board's sweep period for the sweep (the time between the starts of its sweeps,
+  from the log: the list calls for page 1 of PENDING);
 * the delay from the end to the resumed task's start on a worker (the ``running`` event that follows
   ``deferred`` in Airflow's event log; median, p95);
 * triggerer CPU seconds and peak RSS (the triggerer and its trigger-runner child, all triggerers).
@@ -57,7 +72,11 @@ from tests.e2e.deployment import AirflowDeployment
 DAG_FILE = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "dag_files" / "scale_out_dag.py"
 DAG_ID = "qwenasr_scale_out"
 TASK_ID = "transcribe"
-RATED_ENDPOINTS = frozenset({"query", "list", "cancel"})
+#: The endpoints measured against the query quota. The emulator keeps a bucket per endpoint
+#: (query, list, cancel), so list calls are counted apart (:data:`LIST_ENDPOINT`), never with these.
+RATED_ENDPOINTS = frozenset({"query"})
+#: The task list, which the status board sweeps (its own quota).
+LIST_ENDPOINT = "list"
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -140,6 +159,7 @@ class RunFigures:
     budget: float
     poll_interval: float
     max_poll_interval: float
+    sweep: bool = False
     wall: float = 0.0
     succeeded: int = 0
     submits: int = 0
@@ -147,6 +167,16 @@ class RunFigures:
     peak_qps: float = 0.0
     throttled_share: float = 0.0
     throttled_share_settled: float = 0.0
+    list_qps: float = 0.0
+    list_calls: int = 0
+    list_throttled: int = 0
+    list_throttled_share: float = 0.0
+    trigger_queries: int = 0
+    trigger_throttled: int = 0
+    worker_queries: int = 0
+    queries_per_task: float = float("nan")
+    sweep_period: float = float("nan")
+    predicted_sweep: float = float("nan")
     detect_mean: float = float("nan")
     detect_median: float = float("nan")
     detect_p95: float = float("nan")
@@ -168,6 +198,12 @@ def _client(entry: Mapping[str, Any]) -> str:
 
 def _queried_id(entry: Mapping[str, Any]) -> str:
     return str(entry["path"]).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _is_sweep_start(entry: Mapping[str, Any]) -> bool:
+    """Whether a list call is a board's first page of its first status (PENDING): a sweep's start."""
+    query = entry.get("query") or {}
+    return str(query.get("status", "")).upper() == "PENDING" and str(query.get("page_no", "1")) == "1"
 
 
 def list_end_times(base_url: str) -> dict[str, float]:
@@ -199,14 +235,37 @@ def analyse(
 ) -> None:
     """Fill ``figures`` from the request log, the tasks' end times and their resumes (epoch s)."""
     rated = [e for e in entries if e["endpoint"] in RATED_ENDPOINTS]
+    listed = [e for e in entries if e["endpoint"] == LIST_ENDPOINT]
     figures.submits = sum(1 for e in entries if e["endpoint"] == "submit")
-    if not rated:
+    figures.list_calls = len(listed)
+    figures.list_throttled = sum(1 for e in listed if e["status"] == 429)
+    figures.list_throttled_share = figures.list_throttled / len(listed) if listed else 0.0
+    figures.trigger_queries = sum(1 for e in rated if _client(e) == "trigger")
+    figures.trigger_throttled = sum(1 for e in rated if _client(e) == "trigger" and e["status"] == 429)
+    figures.worker_queries = sum(1 for e in rated if _client(e) == "worker")
+    if figures.succeeded:
+        figures.queries_per_task = figures.trigger_queries / figures.succeeded
+    if not rated and not listed:
         return
-    times = sorted(e["time"] for e in rated)
+    # Tasks wait from the first query or list call (with the sweep, the first query may come only
+    # once a task has ended) to the last end.
+    times = sorted(e["time"] for e in rated + listed)
     waiting_from = times[0]
     waiting_to = max(ends.values(), default=times[-1])
+    span_waiting = max(waiting_to - waiting_from, 1e-9)
     window = [e for e in rated if waiting_from <= e["time"] <= waiting_to]
-    figures.sent_qps = len(window) / max(waiting_to - waiting_from, 1e-9)
+    figures.sent_qps = len(window) / span_waiting
+    figures.list_qps = sum(1 for e in listed if waiting_from <= e["time"] <= waiting_to) / span_waiting
+    starts = sorted(
+        e["time"] for e in listed if _is_sweep_start(e) and waiting_from <= e["time"] <= waiting_to
+    )
+    if len(starts) > 1:
+        # Every triggerer runs a board of its own, and each sweeps the whole list.
+        figures.sweep_period = (starts[-1] - starts[0]) / (len(starts) - 1) * figures.triggerers
+    if figures.sweep:
+        figures.predicted_sweep = figures.sweep_period / 2
+    if not rated:
+        return
     answered = sorted(e["time"] for e in rated if e["status"] != 429)
     best, first = 0, 0
     for last, moment in enumerate(answered):
@@ -239,7 +298,8 @@ def analyse(
     # N / 2B with B the budget the triggerers may use together; then with what was really there:
     # n = the tasks still undetected (so still polled) when each task ended, and B = the rate the
     # triggerers' queries were answered at while tasks were being detected.
-    figures.predicted = figures.n / (2 * figures.budget)
+    if not figures.sweep:  # N / 2B is the model of per-task polling only
+        figures.predicted = figures.n / (2 * figures.budget)
     if detections:
         seen_at = sorted(ends[t] + d for t, d in detections.items())
         first_end = min(ends[t] for t in detections)
@@ -251,7 +311,8 @@ def analyse(
         )
         figures.budget_eff = trigger_answers / span if span > 0 else float("nan")
         waiting = [len(seen_at) - bisect.bisect_left(seen_at, ends[t]) for t in detections]
-        figures.predicted_eff = sum(waiting) / len(waiting) / (2 * figures.budget_eff)
+        if not figures.sweep:
+            figures.predicted_eff = sum(waiting) / len(waiting) / (2 * figures.budget_eff)
 
 
 def resume_times(dep: AirflowDeployment, run_id: str, n: int) -> dict[str, float]:
@@ -332,11 +393,16 @@ def run_size(
 
 
 def run_deployment(
-    triggerers: int, sizes: Sequence[int], intervals: Sequence[tuple[float, float]], args: argparse.Namespace
+    triggerers: int,
+    sweep: bool,
+    sizes: Sequence[int],
+    intervals: Sequence[tuple[float, float]],
+    args: argparse.Namespace,
 ) -> list[RunFigures]:
-    """Start one deployment with ``triggerers`` triggerers; run every size with every poll interval."""
+    """Start one deployment with ``triggerers`` triggerers and ``extra.status_sweep`` = ``sweep``;
+    run every size with every poll interval."""
     results: list[RunFigures] = []
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"status_sweep": sweep}
     if args.query_qps:
         extra["query_qps"] = args.query_qps
     if args.expected_processes:
@@ -373,9 +439,11 @@ def run_deployment(
                         budget=budget,
                         poll_interval=first,
                         max_poll_interval=longest,
+                        sweep=sweep,
                     )
                     print(
-                        f"... {triggerers} triggerer(s), N={n}, polls {first:g} s -> {longest:g} s",
+                        f"... {triggerers} triggerer(s), N={n}, polls {first:g} s -> {longest:g} s, "
+                        f"status sweep {_on_off(sweep)}",
                         flush=True,
                     )
                     run_size(dep, emulator, n, args, figures)
@@ -386,8 +454,25 @@ def run_deployment(
     return results
 
 
+def _on_off(sweep: bool) -> str:
+    return "on" if sweep else "off"
+
+
+def _parse_sweeps(text: str) -> list[bool]:
+    """``off,on`` -> ``[False, True]``."""
+    values = {"off": False, "on": True}
+    sweeps = []
+    for word in (w.strip().lower() for w in text.split(",")):
+        if not word:
+            continue
+        if word not in values:
+            raise argparse.ArgumentTypeError(f"--status-sweep takes off and/or on, not {word!r}")
+        sweeps.append(values[word])
+    return sweeps
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the options, run every (triggerers, size) pair, print the tables."""
+    """Parse the options, run every (triggerers, sweep, size, intervals) combination, print the tables."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -396,6 +481,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quota", type=float, default=20.0, help="the emulator's per-account query quota")
     parser.add_argument("--query-qps", type=float, default=0.0, help="connection query_qps (0: the default)")
     parser.add_argument("--expected-processes", type=int, default=0, help="connection expected_processes")
+    parser.add_argument(
+        "--status-sweep",
+        type=_parse_sweeps,
+        default=[True],
+        help="comma-separated off/on: connection extra.status_sweep (off: per-task polling; default on)",
+    )
     parser.add_argument(
         "--intervals",
         default="5:30,1:5",
@@ -415,7 +506,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(machine_summary(), flush=True)
     results: list[RunFigures] = []
     for count in counts:
-        results.extend(run_deployment(count, sizes, intervals, args))
+        for sweep in args.status_sweep:
+            results.extend(run_deployment(count, sweep, sizes, intervals, args))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
     print_table(
@@ -423,11 +515,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             "triggerers",
             "N",
             "polls s",
+            "sweep",
             "sent q/s",
             "peak q/s (10 s)",
             "quota",
             "429 %",
             "429 % after 10 s",
+            "list calls/s",
+            "list 429s",
+            "list 429 %",
+            "q/task",
             "wall s",
         ],
         [
@@ -435,22 +532,29 @@ def main(argv: Sequence[str] | None = None) -> None:
                 r.triggerers,
                 r.n,
                 f"{r.poll_interval:g}→{r.max_poll_interval:g}",
+                _on_off(r.sweep),
                 r.sent_qps,
                 r.peak_qps,
                 r.quota,
                 100 * r.throttled_share,
                 100 * r.throttled_share_settled,
+                r.list_qps,
+                r.list_throttled,
+                100 * r.list_throttled_share,
+                r.queries_per_task,
                 r.wall,
             ]
             for r in results
         ],
-        title="Queries against the quota",
+        title="Queries (GET /tasks/{id}) against the quota, list calls (GET /tasks) against theirs; "
+        "q/task = triggerer queries / succeeded",
     )
     print_table(
         [
             "triggerers",
             "N",
             "polls s",
+            "sweep",
             "B",
             "detect mean",
             "median",
@@ -458,6 +562,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "N/2B",
             "B_eff",
             "n/2B_eff",
+            "sweep period",
+            "period/2",
             "resume median",
             "p95",
         ],
@@ -466,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 r.triggerers,
                 r.n,
                 f"{r.poll_interval:g}→{r.max_poll_interval:g}",
+                _on_off(r.sweep),
                 r.budget,
                 r.detect_mean,
                 r.detect_median,
@@ -473,6 +580,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 r.predicted,
                 r.budget_eff,
                 r.predicted_eff,
+                r.sweep_period,
+                r.predicted_sweep,
                 r.resume_median,
                 r.resume_p95,
             ]
@@ -481,14 +590,37 @@ def main(argv: Sequence[str] | None = None) -> None:
         title="Delay from SUCCEEDED to detection (triggerer) and to the resumed task (worker), seconds",
     )
     print_table(
-        ["triggerers", "N", "polls s", "succeeded", "submits", "triggerer CPU s", "peak RSS MiB", "notes"],
+        [
+            "triggerers",
+            "N",
+            "polls s",
+            "sweep",
+            "succeeded",
+            "submits",
+            "triggerer queries",
+            "of them 429",
+            "q/task",
+            "worker queries",
+            "list calls",
+            "list 429s",
+            "triggerer CPU s",
+            "peak RSS MiB",
+            "notes",
+        ],
         [
             [
                 r.triggerers,
                 r.n,
                 f"{r.poll_interval:g}→{r.max_poll_interval:g}",
+                _on_off(r.sweep),
                 r.succeeded,
                 r.submits,
+                r.trigger_queries,
+                r.trigger_throttled,
+                r.queries_per_task,
+                r.worker_queries,
+                r.list_calls,
+                r.list_throttled,
                 r.triggerer_cpu,
                 r.triggerer_rss,
                 "; ".join(r.notes),
