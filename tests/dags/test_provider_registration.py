@@ -43,7 +43,7 @@ def test_connection_form_fields_are_registered(home: AirflowHome) -> None:
     }
     expected = {
         f"extra__qwen_asr__{name}"
-        for name in ("region", "workspace", "query_qps", "expected_processes", "read_timeout")
+        for name in ("region", "workspace", "query_qps", "expected_processes", "status_sweep", "read_timeout")
     }
     if not airflow_at_least("3.2") and importlib.util.find_spec("wtforms") is None:
         # Before 3.2 the fields come from the hook as wtforms fields: without wtforms (FAB) this
