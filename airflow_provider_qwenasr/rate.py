@@ -14,11 +14,12 @@ Async callers (triggers) queue in :meth:`RateBudget.acquire`; one pacer per even
 in arrival order, one every ``1 / rate`` seconds at the rate *of that moment*. Triggers arrive when
 their poll is due, so a cut rate delays every waiting task a little instead of starving some, and a
 cut applies at once: no slot is ever booked ahead at an old rate (booking ahead let a backlog of
-waiters keep drawing 429s long after a cut). Sync callers (workers: a handful of threads) take the
-next slot with :meth:`RateBudget.reserve`. The budget holds no connection; its arithmetic is done
-under a lock, safe for threads and any number of event loops. Each budget of :func:`budget_for`
-reports its rate, whenever it changes, as the ``qwen_asr.budget.rate`` gauge
-(:mod:`airflow_provider_qwenasr.metrics`).
+waiters keep drawing 429s long after a cut). A pacer that wakes late (a busy loop oversleeps) makes
+up to half a slot of the lateness on the next one, so loop lag does not lower the rate. Sync
+callers (workers: a handful of threads) take the next slot with :meth:`RateBudget.reserve`. The
+budget holds no connection; its arithmetic is done under a lock, safe for threads and any number of
+event loops. Each budget of :func:`budget_for` reports its rate, whenever it changes, as the
+``qwen_asr.budget.rate`` gauge (:mod:`airflow_provider_qwenasr.metrics`).
 """
 
 from __future__ import annotations
@@ -95,12 +96,18 @@ class RateBudget:
             return slot - now
 
     def _try_take(self) -> float:
-        """Take the slot if it is due (return 0), else return how long until it is; books nothing."""
+        """Take the slot if it is due (return 0), else return how long until it is; books nothing.
+
+        A pacer woken late (a busy event loop oversleeps) keeps to the schedule: up to half a slot
+        of lateness comes off the next wait instead of being lost, so the rate holds at the ceiling
+        under loop lag. After a quiet spell the schedule starts afresh: no slots are banked.
+        """
         with self._lock:
             now = self._clock()
             if now < self._next_slot:
                 return self._next_slot - now
-            self._next_slot = now + 1.0 / self._rate
+            interval = 1.0 / self._rate
+            self._next_slot = max(self._next_slot, now - interval / 2) + interval
             self.counters.granted += 1
             return 0.0
 

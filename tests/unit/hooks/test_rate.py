@@ -49,6 +49,33 @@ def test_a_quiet_budget_does_not_bank_slots(clock: FakeClock) -> None:
     assert budget.reserve() == pytest.approx(0.1)
 
 
+def test_a_pacer_woken_late_keeps_the_schedule(clock: FakeClock) -> None:
+    """Regression: with 10,000 waits the triggerer's loop overslept each 67 ms slot by a few ms, and
+    a 15/s budget sent 14/s. Lateness up to half a slot is now made up by the next slot."""
+    budget = RateBudget(10.0, clock=clock)
+    budget._try_take()
+    clock.advance(budget._try_take())
+    assert budget._try_take() == 0.0  # on the schedule: the next slot is due 0.1 s later
+    clock.advance(0.13)  # the pacer slept 30 ms too long
+    assert budget._try_take() == 0.0
+    assert budget._try_take() == pytest.approx(0.07)  # due 0.2 s after the last, not 0.23 s
+    granted = 4
+    for _ in range(100):  # always 20 ms late: still 10 a second
+        clock.advance(budget._try_take() + 0.02)
+        assert budget._try_take() == 0.0
+        granted += 1
+    assert granted / (clock.now - 1000.0) == pytest.approx(10.0, rel=0.03)
+
+
+def test_a_quiet_pacer_makes_up_half_a_slot_at_most(clock: FakeClock) -> None:
+    """After an idle minute: no banked slots, so no burst beyond half a slot early."""
+    budget = RateBudget(10.0, clock=clock)
+    budget._try_take()
+    clock.advance(60)
+    assert budget._try_take() == 0.0
+    assert budget._try_take() == pytest.approx(0.05)
+
+
 def test_throttle_halves_the_rate_once_per_second(clock: FakeClock) -> None:
     """A burst of 429s inside one second counts as one cut (multiplicative decrease, once)."""
     budget = RateBudget(16.0, clock=clock)
