@@ -261,7 +261,11 @@ def _submit_all(
 
 
 def _audio_input(model: str, url: str) -> dict[str, Any]:
-    return {"file_url": url} if model.startswith("qwen") else {"file_urls": [url]}
+    # The request builder's own rule (the model's family names the field), not a second one here.
+    from airflow_provider_qwenasr._api.catalog import likely_family
+    from airflow_provider_qwenasr._api.validate import _audio_input as audio_input
+
+    return audio_input(model, likely_family(model), [url])
 
 
 def aimd_worker(args: argparse.Namespace) -> dict[str, Any]:
